@@ -1,0 +1,2 @@
+// Placeholder so the stage library has a translation unit.
+namespace logitrank { [[maybe_unused]] static int model_stage_placeholder = 0; }
