@@ -71,14 +71,16 @@ class Llama2cTokenizer final : public Tokenizer {
   std::optional<int32_t> bos_id() const override { return kBos; }
 
   std::string decode(std::span<const int32_t> ids) const override {
-    // run.c decode(): strip the leading space after BOS, "<0xNN>" pieces -> raw bytes.
+    // As run.c decode(): "<0xNN>" pieces -> raw bytes, and the dummy-prefix space of
+    // the first piece (after BOS, or at the start when there is no BOS) is dropped.
     std::string out;
-    int32_t prev = -1;
+    int32_t prev = kBos;
     for (int32_t id : ids) {
       if (id < 0 || static_cast<std::size_t>(id) >= pieces_.size())
         throw InputError("decode: id " + std::to_string(id) + " is not in " + file_);
       std::string_view p = pieces_[id];
       if (prev == kBos && !p.empty() && p[0] == ' ') p.remove_prefix(1);
+      if (prev == kBos && id == kBos) { prev = id; continue; }  // BOS itself decodes to nothing
       unsigned int byte;
       if (p.size() == 6 && std::sscanf(std::string(p).c_str(), "<0x%02X>", &byte) == 1) out.push_back(static_cast<char>(byte));
       else out.append(p);
