@@ -1,2 +1,0 @@
-// Placeholder so the stage library has a translation unit.
-namespace logitrank { [[maybe_unused]] static int dist_stage_placeholder = 0; }
