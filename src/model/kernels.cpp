@@ -123,33 +123,52 @@ void causal_attention(const float* q, int ldq, const float* k, int ldk, const fl
   float* S = scores.data();
   const int rep = H / H_kv;
   const int ldo = H * dh;
+  // Query rows in blocks of B: block [r0, r1) needs keys [lo(r0), r1) only, so about half
+  // of the L x L products are skipped while every GEMM stays large.
+  const int B = std::min(L, 256);
+  auto key_lo = [&](int64_t i) -> int64_t { return window > 0 && i >= window ? i - window + 1 : 0; };
+  const int nt = std::max(1, std::min(worker_threads(), L));
   for (int h = 0; h < H; ++h) {
     const int g = h / rep;
-    // S = scale * Q_h K_g^T (the upper triangle is computed and then masked)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, dh, scale, q + static_cast<std::size_t>(h) * dh, ldq,
-                k + static_cast<std::size_t>(g) * dh, ldk, 0.0f, S, L);
-    // causal (and sliding-window) softmax per row; masked entries become 0
-    parallel_for(static_cast<std::size_t>(L), static_cast<std::size_t>(L) * 4, [&](std::size_t i0, std::size_t i1) {
-      for (std::size_t i = i0; i < i1; ++i) {
-        float* row = S + i * L;
-        const std::size_t lo =
-            window > 0 && static_cast<int64_t>(i) >= window ? static_cast<std::size_t>(static_cast<int64_t>(i) - window + 1) : 0;
-        float m = row[lo];
-        for (std::size_t j = lo; j <= i; ++j) m = std::max(m, row[j]);
-        double sum = 0;
-        for (std::size_t j = lo; j <= i; ++j) {
-          row[j] = std::exp(row[j] - m);
-          sum += row[j];
+    const float* qh = q + static_cast<std::size_t>(h) * dh;
+    const float* kg = k + static_cast<std::size_t>(g) * dh;
+    const float* vg = v + static_cast<std::size_t>(g) * dh;
+    // S[r0:r1, lo:r1] = scale * Q_h[r0:r1] K_g[lo:r1]^T
+    for (int r0 = 0; r0 < L; r0 += B) {
+      const int r1 = std::min(L, r0 + B);
+      const int lo = static_cast<int>(key_lo(r0));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, r1 - lo, dh, scale, qh + static_cast<std::size_t>(r0) * ldq,
+                  ldq, kg + static_cast<std::size_t>(lo) * ldk, ldk, 0.0f, S + static_cast<std::size_t>(r0) * L + lo, L);
+    }
+    // causal (and sliding-window) softmax per row; masked entries inside the block's key
+    // range become 0. Rows are dealt round-robin so the threads get equal work.
+    parallel_for(static_cast<std::size_t>(nt), LL / static_cast<std::size_t>(nt) + 1, [&](std::size_t t0, std::size_t t1) {
+      for (std::size_t t = t0; t < t1; ++t)
+        for (int64_t i = static_cast<int64_t>(t); i < L; i += nt) {
+          float* row = S + static_cast<std::size_t>(i) * L;
+          const int64_t blo = key_lo(i / B * B), bhi = std::min<int64_t>(L, (i / B + 1) * B);
+          const int64_t lo = key_lo(i);
+          float m = row[lo];
+          for (int64_t j = lo; j <= i; ++j) m = std::max(m, row[j]);
+          double sum = 0;
+          for (int64_t j = lo; j <= i; ++j) {
+            row[j] = std::exp(row[j] - m);
+            sum += row[j];
+          }
+          const float inv = static_cast<float>(1.0 / sum);
+          for (int64_t j = blo; j < lo; ++j) row[j] = 0.0f;
+          for (int64_t j = lo; j <= i; ++j) row[j] *= inv;
+          for (int64_t j = i + 1; j < bhi; ++j) row[j] = 0.0f;
         }
-        const float inv = static_cast<float>(1.0 / sum);
-        for (std::size_t j = 0; j < lo; ++j) row[j] = 0.0f;
-        for (std::size_t j = lo; j <= i; ++j) row[j] *= inv;
-        for (std::size_t j = i + 1; j < static_cast<std::size_t>(L); ++j) row[j] = 0.0f;
-      }
     });
-    // O_h = P V_g
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, dh, L, 1.0f, S, L, v + static_cast<std::size_t>(g) * dh,
-                ldv, 0.0f, out + static_cast<std::size_t>(h) * dh, ldo);
+    // O_h[r0:r1] = P[r0:r1, lo:r1] V_g[lo:r1]
+    for (int r0 = 0; r0 < L; r0 += B) {
+      const int r1 = std::min(L, r0 + B);
+      const int lo = static_cast<int>(key_lo(r0));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, dh, r1 - lo, 1.0f,
+                  S + static_cast<std::size_t>(r0) * L + lo, L, vg + static_cast<std::size_t>(lo) * ldv, ldv, 0.0f,
+                  out + static_cast<std::size_t>(r0) * ldo + static_cast<std::size_t>(h) * dh, ldo);
+    }
   }
 }
 

@@ -29,21 +29,6 @@ bool is_float(io::DType t) {
   return t == io::DType::F32 || t == io::DType::BF16 || t == io::DType::F16 || t == io::DType::F64;
 }
 
-// Index of the first non-finite value in [0, n), or n.
-std::size_t first_non_finite(const float* v, std::size_t n) {
-  std::atomic<std::size_t> first{n};
-  parallel_for(n, 1, [&](std::size_t b, std::size_t e) {
-    for (std::size_t i = b; i < e; ++i)
-      if (!std::isfinite(v[i])) {
-        std::size_t cur = first.load();
-        while (i < cur && !first.compare_exchange_weak(cur, i)) {
-        }
-        return;
-      }
-  });
-  return first.load();
-}
-
 [[noreturn]] void non_finite(const io::TensorView& t, std::size_t index, double value) {
   throw InputError(t.file.string() + ": tensor '" + t.name + "' has a non-finite value (" +
                    (std::isnan(value) ? "nan" : "inf") + ") at element " + std::to_string(index));
@@ -165,18 +150,49 @@ void TransformerModel::load(const std::string& name, float* dst, int permute_hea
   const io::TensorView& t = tensor(name);
   if (!is_float(t.dtype)) throw InputError(t.file.string() + ": tensor '" + name + "' is not a floating-point tensor");
   const std::size_t n = static_cast<std::size_t>(t.numel());
+  // Every tensor is checked for NaN/Inf the first time it is converted (in the same pass).
+  const bool check = !verified_.contains(name);
+  std::atomic<std::size_t> first_bad{n};
+  auto scan = [&](std::size_t b, std::size_t e) {
+    if (!check) return;
+    for (std::size_t i = b; i < e; ++i)
+      if (!std::isfinite(dst[i])) {
+        std::size_t cur = first_bad.load();
+        while (i < cur && !first_bad.compare_exchange_weak(cur, i)) {
+        }
+        return;
+      }
+  };
   if (permute_heads == 0) {
-    parallel_for(n, 2, [&](std::size_t b, std::size_t e) { io::convert_range(t, b, std::span<float>(dst + b, e - b)); });
+    parallel_for(n, 3, [&](std::size_t b, std::size_t e) {
+      constexpr std::size_t kBlock = 1 << 14;  // convert and scan while the block is in cache
+      for (std::size_t i = b; i < e; i += kBlock) {
+        const std::size_t j = std::min(e, i + kBlock);
+        io::convert_range(t, i, std::span<float>(dst + i, j - i));
+        scan(i, j);
+      }
+    });
   } else {
     const std::size_t rows = static_cast<std::size_t>(t.shape.at(0)), cols = n / rows;
     const std::size_t dh = rows / static_cast<std::size_t>(permute_heads);
-    parallel_for(rows, cols * 2, [&](std::size_t r0, std::size_t r1) {
-      for (std::size_t r = r0; r < r1; ++r)
+    parallel_for(rows, cols * 3, [&](std::size_t r0, std::size_t r1) {
+      for (std::size_t r = r0; r < r1; ++r) {
         io::convert_range(t, interleaved_source_row(r, dh) * cols, std::span<float>(dst + r * cols, cols));
+        scan(r * cols, (r + 1) * cols);
+      }
     });
   }
-  const std::size_t bad = first_non_finite(dst, n);
-  if (bad < n) non_finite(t, bad, dst[bad]);
+  const std::size_t bad = first_bad.load();
+  if (bad < n) {
+    // report the tensor's own element index (rows may have been permuted)
+    std::size_t src = bad;
+    if (permute_heads) {
+      const std::size_t rows = static_cast<std::size_t>(t.shape.at(0)), cols = n / rows;
+      src = interleaved_source_row(bad / cols, rows / static_cast<std::size_t>(permute_heads)) * cols + bad % cols;
+    }
+    non_finite(t, src, dst[bad]);
+  }
+  if (check) verified_.insert(name);
 }
 
 void TransformerModel::load_double(const std::string& name, std::size_t offset, std::span<double> out) const {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "io/safetensors.h"
@@ -83,6 +84,7 @@ class TransformerModel final : public Model {
   // Activations, grown to the longest window seen.
   std::vector<float> x_, h_, qkv_, attn_, mlp_, mlp2_, scores_;
   LayerQK out_;
+  mutable std::unordered_set<std::string> verified_;  // tensors already checked for NaN/Inf
 };
 
 }  // namespace logitrank::model::detail
