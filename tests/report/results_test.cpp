@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <unistd.h>
 
 #include "io/error.h"
 #include "io/safetensors.h"
@@ -361,3 +362,15 @@ TEST(Fixture, WriteTwoModelFolders) {
   EXPECT_EQ(read_results_folder(root / "gpt2-like").rows.size(), 3u * 4 * 2 * 2);
   EXPECT_EQ(read_results_folder(root / "llama-like").rows.size(), 2u * 4 * 2);
 }
+
+// Removes this process's temporary folders when the tests end.
+namespace {
+class CleanupTemp : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(fs::temp_directory_path() / ("logitrank_report_test_" + std::to_string(::getpid())), ec);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const cleanup_env = ::testing::AddGlobalTestEnvironment(new CleanupTemp);
+}  // namespace
