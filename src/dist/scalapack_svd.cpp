@@ -26,17 +26,9 @@ std::vector<double> gather_rows(std::span<const double> a, int dh, int n, Index 
   return out;
 }
 
-}  // namespace
-
-std::vector<double> field_sv_scalapack(MPI_Comm comm, std::span<const double> q, std::span<const double> k, int L,
-                                       int dh, int block) {
-  if (L < 1 || dh < 1 || block < 1 || q.size() != static_cast<std::size_t>(L) * dh ||
-      k.size() != static_cast<std::size_t>(L) * dh)
-    throw std::invalid_argument("field_sv_scalapack: expected Q and K of " + std::to_string(L) + " x " +
-                                std::to_string(dh) + " values and block >= 1");
+std::vector<double> grid_singular_values(const BlacsGrid& grid, std::span<const double> q, std::span<const double> k,
+                                         int L, int dh, int block) {
   const std::vector<double> kc = spectra::center_keys(k, L, dh);
-
-  BlacsGrid grid(comm);
   DistributedMatrix field(grid, L, L, block, block);
 
   // Local tiles of E~ = Q K_c^T / sqrt(d_h): one GEMM of this process's rows of Q against
@@ -67,7 +59,28 @@ std::vector<double> field_sv_scalapack(MPI_Comm comm, std::span<const double> q,
   if (info != 0) throw std::runtime_error("pdgesvd failed (info = " + std::to_string(info) + ")");
 
   s.resize(static_cast<std::size_t>(std::min(L, dh)));
-  MPI_Bcast(s.data(), static_cast<int>(s.size()), MPI_DOUBLE, 0, comm);
+  return s;
+}
+
+}  // namespace
+
+std::vector<double> field_sv_scalapack(MPI_Comm comm, std::span<const double> q, std::span<const double> k, int L,
+                                       int dh, int block) {
+  const BlacsGrid grid(comm);
+  return field_sv_scalapack(grid, q, k, L, dh, block);
+}
+
+std::vector<double> field_sv_scalapack(const BlacsGrid& grid, std::span<const double> q, std::span<const double> k,
+                                       int L, int dh, int block) {
+  if (L < 1 || dh < 1 || block < 1 || q.size() != static_cast<std::size_t>(L) * dh ||
+      k.size() != static_cast<std::size_t>(L) * dh)
+    throw std::invalid_argument("field_sv_scalapack: expected Q and K of " + std::to_string(L) + " x " +
+                                std::to_string(dh) + " values and block >= 1");
+  std::vector<double> s(static_cast<std::size_t>(std::min(L, dh)));
+  if (grid.in_grid()) s = grid_singular_values(grid, q, k, L, dh, block);
+  // pdgesvd leaves the values on every grid process; rank 0 of the communicator is on the
+  // grid (row-major grids start there), and its copy makes every rank agree bit for bit.
+  MPI_Bcast(s.data(), static_cast<int>(s.size()), MPI_DOUBLE, 0, grid.comm());
   return s;
 }
 

@@ -6,6 +6,8 @@
 #include <span>
 #include <vector>
 
+#include "dist/blacs_grid.h"
+
 namespace logitrank::dist {
 
 // Collective over comm. Every rank passes the same Q and K (L x d_h, row-major). Each rank
@@ -15,5 +17,10 @@ namespace logitrank::dist {
 // descending (broadcast from rank 0 of comm). block: the square tile size (>= 1).
 std::vector<double> field_sv_scalapack(MPI_Comm comm, std::span<const double> q, std::span<const double> k, int L,
                                        int dh, int block = 64);
+
+// The same on an existing grid (reusable across heads; any shape). Collective over the
+// grid's communicator; ranks off the grid pass through and receive the broadcast values.
+std::vector<double> field_sv_scalapack(const BlacsGrid& grid, std::span<const double> q, std::span<const double> k,
+                                       int L, int dh, int block = 64);
 
 }  // namespace logitrank::dist

@@ -125,6 +125,24 @@ TEST(BlacsGrid, RanksOffAnExplicitGrid) {
   EXPECT_THROW(ld::BlacsGrid(MPI_COMM_WORLD, ld::GridShape{size + 1, 1}), std::invalid_argument);
 }
 
+// Explicit grids on a reused BlacsGrid: column grid (P x 1), and a 1 x 1 grid that leaves
+// the other ranks off the grid (they still receive the values).
+TEST(ScalapackSvd, ExplicitGridsIncludingRanksOffTheGrid) {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const int L = 75, dh = 12;
+  const auto q = lt::random_matrix(L, dh, 41), k = lt::random_matrix(L, dh, 42, 1.0, -3.0);
+  const auto fact = ls::field_sv_factored(q, k, L, dh);
+  for (const ld::GridShape shape : {ld::GridShape{size, 1}, ld::GridShape{1, 1}}) {
+    const ld::BlacsGrid grid(MPI_COMM_WORLD, shape);
+    for (int head = 0; head < 2; ++head) {  // the same grid serves several calls
+      const auto dist = ld::field_sv_scalapack(grid, q, k, L, dh, 6);
+      ASSERT_EQ(dist.size(), fact.size());
+      EXPECT_LE(max_rel_diff(dist, fact), 1e-10) << shape.rows << " x " << shape.cols << " grid";
+    }
+  }
+}
+
 TEST(ScalapackSvd, SmallLBelowHeadDim) {
   const int L = 6, dh = 16;  // min(L, d_h) = L values, the last one ~0 (rank <= L - 1)
   const auto q = lt::random_matrix(L, dh, 13), k = lt::random_matrix(L, dh, 14);
