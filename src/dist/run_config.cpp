@@ -85,7 +85,14 @@ std::string expand_vars(const std::string& s, const std::string& where) {
   std::size_t i = 0;
   while (i < s.size()) {
     if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '{') {
-      std::size_t close = s.find('}', i + 2);
+      std::size_t close = std::string::npos;
+      for (std::size_t j = i + 2, depth = 1; j < s.size(); ++j) {
+        if (s[j] == '{') ++depth;
+        if (s[j] == '}' && --depth == 0) {
+          close = j;
+          break;
+        }
+      }
       if (close == std::string::npos) throw InputError(fmt::format("{}: unterminated '${{' in '{}'", where, s));
       std::string body = s.substr(i + 2, close - i - 2);
       std::string name = body, fallback;

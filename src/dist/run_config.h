@@ -29,6 +29,7 @@
 // the build-time default; LOGITRANK_MODELS, when not set, is ${LOGITRANK_DATA}/models.
 // Relative paths (in a config file, in --set or on the command line) resolve against the
 // current directory, not the config file's folder.
+// Inside a YAML flow collection ([...] or {...}) quote a value that holds ${...}.
 #include <filesystem>
 #include <optional>
 #include <string>
