@@ -208,16 +208,14 @@ def fig_gaps(models, heads, out, written):
     if not data:
         print("figures.py: no weight columns (--qk input): gap histogram skipped", file=sys.stderr)
         return
-    fig, axes = plt.subplots(len(data), 1, figsize=(7, 2.2 * len(data) + 0.8), squeeze=False, sharex=True)
-    allv = np.concatenate(list(data.values()))
-    bins = np.linspace(allv.min(), allv.max(), 40) if allv.max() > allv.min() else 10
+    fig, axes = plt.subplots(len(data), 1, figsize=(7, 2.2 * len(data) + 0.8), squeeze=False)
     for ax, (m, v) in zip(axes[:, 0], data.items()):
-        ax.hist(v, bins=bins, color="tab:purple", alpha=0.8)
+        ax.hist(v, bins=30, color="tab:purple", alpha=0.8)
+        ax.set_xlabel("effective-rank gap erank(W_Qᵀ W_K) / erank(Ẽ)  (×)", fontsize=8)
         ax.axvline(float(np.median(v)), color="black", linestyle="--", linewidth=1, label=f"median {np.median(v):.1f}×")
         ax.set_ylabel("heads (rows)")
         ax.set_title(f"{m} (n={v.size})", fontsize=10)
         ax.legend(fontsize=8)
-    axes[-1, 0].set_xlabel("effective-rank gap erank(W_Qᵀ W_K) / erank(Ẽ)  (×)")
     fig.suptitle("Distribution of the effective-rank gap across heads")
     fig.tight_layout()
     save(fig, out, "gaps", written)
