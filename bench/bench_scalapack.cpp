@@ -1,6 +1,7 @@
 // ScaLAPACK pdgesvd of the dense row-centred field (one head, random Q, K, d_h = 128) on all
 // ranks of MPI_COMM_WORLD, for L in {2048, 4096} (or the L's given on the command line).
 //   OPENBLAS_NUM_THREADS=1 mpirun -np P bench_scalapack [L...]
+// Environment: BENCH_BLOCK (tile size, default 64), BENCH_GRID_ROWS (grid rows; default near-square).
 // Prints the wall time (max over ranks, tile build included) and max |pdgesvd - factored| / sigma_1.
 #include <mpi.h>
 
@@ -35,26 +36,32 @@ int main(int argc, char** argv) {
   std::vector<int> lengths;
   for (int i = 1; i < argc; ++i) lengths.push_back(std::atoi(argv[i]));
   if (lengths.empty()) lengths = {2048, 4096};
-  const int dh = 128, block = 64;
-  const auto grid = logitrank::dist::near_square_grid(size);
-  if (rank == 0)
-    std::printf("ranks %d (grid %d x %d), block %d, d_h %d\n%6s %12s %14s\n", size, grid.rows, grid.cols, block, dh,
-                "L", "pdgesvd [s]", "max rel diff");
-  for (int L : lengths) {
-    const auto q = random_matrix(L, dh, 3000u + L), k = random_matrix(L, dh, 4000u + L);
-    MPI_Barrier(MPI_COMM_WORLD);
-    const double t0 = MPI_Wtime();
-    const auto sv = logitrank::dist::field_sv_scalapack(MPI_COMM_WORLD, q, k, L, dh, block);
-    double t = MPI_Wtime() - t0;
-    MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    if (rank == 0) {
-      const auto fact = logitrank::spectra::field_sv_factored(q, k, L, dh);
-      double diff = 0;
-      for (std::size_t i = 0; i < fact.size(); ++i) diff = std::max(diff, std::abs(sv[i] - fact[i]) / fact[0]);
-      std::printf("%6d %12.2f %14.2e\n", L, t, diff);
-      std::fflush(stdout);
+  {
+    const int dh = 128;
+    const int block = std::getenv("BENCH_BLOCK") ? std::atoi(std::getenv("BENCH_BLOCK")) : 64;
+    auto shape = logitrank::dist::near_square_grid(size);
+    if (const char* rows = std::getenv("BENCH_GRID_ROWS")) shape = {std::atoi(rows), size / std::atoi(rows)};
+    const logitrank::dist::BlacsGrid grid(MPI_COMM_WORLD, shape);
+    if (rank == 0)
+      std::printf("ranks %d (grid %d x %d), block %d, d_h %d\n%6s %12s %14s\n", size, grid.rows(),
+                  grid.cols(), block, dh, "L", "pdgesvd [s]", "max rel diff");
+    for (int L : lengths) {
+      const auto q = random_matrix(L, dh, 3000u + L), k = random_matrix(L, dh, 4000u + L);
+      MPI_Barrier(MPI_COMM_WORLD);
+      const double t0 = MPI_Wtime();
+      const auto sv = logitrank::dist::field_sv_scalapack(grid, q, k, L, dh, block);
+      double t = MPI_Wtime() - t0;
+      MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+      if (rank == 0) {
+        const auto fact = logitrank::spectra::field_sv_factored(q, k, L, dh);
+        double diff = 0;
+        for (std::size_t i = 0; i < fact.size(); ++i)
+          diff = std::max(diff, std::abs(sv[i] - fact[i]) / fact[0]);
+        std::printf("%6d %12.2f %14.2e\n", L, t, diff);
+        std::fflush(stdout);
+      }
     }
-  }
+  }  // the grid is released before MPI_Finalize
   MPI_Finalize();
   return 0;
 }

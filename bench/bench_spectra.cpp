@@ -34,14 +34,16 @@ double seconds(F&& f) {
 int main(int argc, char** argv) {
   const int max_dense_L = argc > 1 ? std::atoi(argv[1]) : 4096;
   const int repeats = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
-  std::printf("%6s %5s %14s %14s %10s %14s\n", "L", "d_h", "factored [ms]", "dense [ms]", "ratio", "max rel diff");
+  std::printf("%6s %5s %14s %14s %10s %14s\n", "L", "d_h", "factored [ms]", "dense [ms]", "ratio",
+              "max rel diff");
   for (int dh : {64, 128})
     for (int L : {512, 1024, 2048, 4096}) {
       const auto q = random_matrix(L, dh, 1000u + L + dh), k = random_matrix(L, dh, 2000u + L + dh);
       std::vector<double> fact;
       double t_fact = INFINITY;
       for (int r = 0; r < repeats; ++r)
-        t_fact = std::min(t_fact, seconds([&] { fact = logitrank::spectra::field_sv_factored(q, k, L, dh); }));
+        t_fact =
+            std::min(t_fact, seconds([&] { fact = logitrank::spectra::field_sv_factored(q, k, L, dh); }));
       if (L > max_dense_L) {
         std::printf("%6d %5d %14.3f %14s %10s %14s\n", L, dh, 1e3 * t_fact, "-", "-", "-");
         std::fflush(stdout);
@@ -50,8 +52,10 @@ int main(int argc, char** argv) {
       std::vector<double> dense;
       const double t_dense = seconds([&] { dense = logitrank::spectra::field_sv_dense(q, k, L, dh); });
       double diff = 0;
-      for (std::size_t i = 0; i < fact.size(); ++i) diff = std::max(diff, std::abs(fact[i] - dense[i]) / dense[0]);
-      std::printf("%6d %5d %14.3f %14.1f %9.0fx %14.2e\n", L, dh, 1e3 * t_fact, 1e3 * t_dense, t_dense / t_fact, diff);
+      for (std::size_t i = 0; i < fact.size(); ++i)
+        diff = std::max(diff, std::abs(fact[i] - dense[i]) / dense[0]);
+      std::printf("%6d %5d %14.3f %14.1f %9.0fx %14.2e\n", L, dh, 1e3 * t_fact, 1e3 * t_dense,
+                  t_dense / t_fact, diff);
       std::fflush(stdout);
     }
   return 0;

@@ -16,18 +16,20 @@ GridShape near_square_grid(int nprocs) {
   return s;
 }
 
-BlacsGrid::BlacsGrid(MPI_Comm comm) : BlacsGrid(comm, [&] {
-  int size = 0;
-  MPI_Comm_size(comm, &size);
-  return near_square_grid(size);
-}()) {}
+BlacsGrid::BlacsGrid(MPI_Comm comm)
+    : BlacsGrid(comm, [&] {
+        int size = 0;
+        MPI_Comm_size(comm, &size);
+        return near_square_grid(size);
+      }()) {}
 
 BlacsGrid::BlacsGrid(MPI_Comm comm, GridShape shape) : comm_(comm), shape_(shape) {
   int size = 0;
   MPI_Comm_size(comm, &size);
   if (shape.rows < 1 || shape.cols < 1 || shape.rows * shape.cols > size)
-    throw std::invalid_argument("BlacsGrid: a " + std::to_string(shape.rows) + " x " + std::to_string(shape.cols) +
-                                " grid does not fit " + std::to_string(size) + " ranks");
+    throw std::invalid_argument("BlacsGrid: a " + std::to_string(shape.rows) + " x " +
+                                std::to_string(shape.cols) + " grid does not fit " + std::to_string(size) +
+                                " ranks");
   // BLACS must have set up its own state before it can translate a communicator.
   int me = 0, nprocs = 0;
   Cblacs_pinfo(&me, &nprocs);
@@ -41,13 +43,19 @@ BlacsGrid::BlacsGrid(MPI_Comm comm, GridShape shape) : comm_(comm), shape_(shape
 }
 
 BlacsGrid::~BlacsGrid() {
+  // Freeing the handle frees an MPI communicator: not allowed once MPI is finalized
+  // (a grid that outlives MPI_Finalize leaks instead of aborting the job).
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) return;
   if (context_ >= 0) Cblacs_gridexit(context_);
   if (system_handle_ >= 0) Cfree_blacs_system_handle(system_handle_);
 }
 
 DistributedMatrix::DistributedMatrix(const BlacsGrid& grid, int m, int n, int mb, int nb)
     : grid_(&grid), m_(m), n_(n), mb_(mb), nb_(nb) {
-  if (m < 1 || n < 1 || mb < 1 || nb < 1) throw std::invalid_argument("DistributedMatrix: bad shape or block size");
+  if (m < 1 || n < 1 || mb < 1 || nb < 1)
+    throw std::invalid_argument("DistributedMatrix: bad shape or block size");
   if (!grid.in_grid()) throw std::logic_error("DistributedMatrix: this rank is not on the BLACS grid");
   int zero = 0, myrow = grid.my_row(), mycol = grid.my_col(), nprow = grid.rows(), npcol = grid.cols();
   local_rows_ = numroc_(&m_, &mb_, &myrow, &zero, &nprow);

@@ -18,7 +18,7 @@ int numroc_(const int* n, const int* nb, const int* iproc, const int* isrcproc, 
 void descinit_(int* desc, const int* m, const int* n, const int* mb, const int* nb, const int* irsrc,
                const int* icsrc, const int* ictxt, const int* lld, int* info);
 void pdgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a, const int* ia,
-              const int* ja, const int* desca, double* s, double* u, const int* iu, const int* ju, const int* descu,
-              double* vt, const int* ivt, const int* jvt, const int* descvt, double* work, const int* lwork,
-              int* info, std::size_t jobu_len, std::size_t jobvt_len);
+              const int* ja, const int* desca, double* s, double* u, const int* iu, const int* ju,
+              const int* descu, double* vt, const int* ivt, const int* jvt, const int* descvt, double* work,
+              const int* lwork, int* info, std::size_t jobu_len, std::size_t jobvt_len);
 }

@@ -26,8 +26,8 @@ std::vector<double> gather_rows(std::span<const double> a, int dh, int n, Index 
   return out;
 }
 
-std::vector<double> grid_singular_values(const BlacsGrid& grid, std::span<const double> q, std::span<const double> k,
-                                         int L, int dh, int block) {
+std::vector<double> grid_singular_values(const BlacsGrid& grid, std::span<const double> q,
+                                         std::span<const double> k, int L, int dh, int block) {
   const std::vector<double> kc = spectra::center_keys(k, L, dh);
   DistributedMatrix field(grid, L, L, block, block);
 
@@ -36,10 +36,11 @@ std::vector<double> grid_singular_values(const BlacsGrid& grid, std::span<const 
   const int mloc = field.local_rows(), nloc = field.local_cols();
   if (mloc > 0 && nloc > 0) {
     const auto q_loc = gather_rows(q, dh, mloc, [&](int i) { return field.global_row(i); });
-    const auto k_loc = gather_rows(std::span<const double>(kc), dh, nloc, [&](int j) { return field.global_col(j); });
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, mloc, nloc, dh, 1.0 / std::sqrt(static_cast<double>(dh)),
-                q_loc.data(), std::max(1, mloc), k_loc.data(), std::max(1, nloc), 0.0, field.local_data(),
-                field.lld());
+    const auto k_loc =
+        gather_rows(std::span<const double>(kc), dh, nloc, [&](int j) { return field.global_col(j); });
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, mloc, nloc, dh,
+                1.0 / std::sqrt(static_cast<double>(dh)), q_loc.data(), std::max(1, mloc), k_loc.data(),
+                std::max(1, nloc), 0.0, field.local_data(), field.lld());
   }
 
   // Values only: U and VT are not referenced, the field's descriptor stands in for theirs.
@@ -49,13 +50,16 @@ std::vector<double> grid_singular_values(const BlacsGrid& grid, std::span<const 
   double dummy = 0.0;
   int info = 0, lwork = -1;
   std::vector<double> work(1);
-  pdgesvd_(&job, &job, &L, &L, field.local_data(), &one, &one, field.descriptor(), s.data(), &dummy, &one, &one,
-           field.descriptor(), &dummy, &one, &one, field.descriptor(), work.data(), &lwork, &info, 1, 1);
-  if (info != 0) throw std::runtime_error("pdgesvd workspace query failed (info = " + std::to_string(info) + ")");
+  pdgesvd_(&job, &job, &L, &L, field.local_data(), &one, &one, field.descriptor(), s.data(), &dummy, &one,
+           &one, field.descriptor(), &dummy, &one, &one, field.descriptor(), work.data(), &lwork, &info, 1,
+           1);
+  if (info != 0)
+    throw std::runtime_error("pdgesvd workspace query failed (info = " + std::to_string(info) + ")");
   lwork = static_cast<int>(work[0]) + 1;
   work.assign(static_cast<std::size_t>(lwork), 0.0);
-  pdgesvd_(&job, &job, &L, &L, field.local_data(), &one, &one, field.descriptor(), s.data(), &dummy, &one, &one,
-           field.descriptor(), &dummy, &one, &one, field.descriptor(), work.data(), &lwork, &info, 1, 1);
+  pdgesvd_(&job, &job, &L, &L, field.local_data(), &one, &one, field.descriptor(), s.data(), &dummy, &one,
+           &one, field.descriptor(), &dummy, &one, &one, field.descriptor(), work.data(), &lwork, &info, 1,
+           1);
   if (info != 0) throw std::runtime_error("pdgesvd failed (info = " + std::to_string(info) + ")");
 
   s.resize(static_cast<std::size_t>(std::min(L, dh)));
@@ -64,14 +68,14 @@ std::vector<double> grid_singular_values(const BlacsGrid& grid, std::span<const 
 
 }  // namespace
 
-std::vector<double> field_sv_scalapack(MPI_Comm comm, std::span<const double> q, std::span<const double> k, int L,
-                                       int dh, int block) {
+std::vector<double> field_sv_scalapack(MPI_Comm comm, std::span<const double> q, std::span<const double> k,
+                                       int L, int dh, int block) {
   const BlacsGrid grid(comm);
   return field_sv_scalapack(grid, q, k, L, dh, block);
 }
 
-std::vector<double> field_sv_scalapack(const BlacsGrid& grid, std::span<const double> q, std::span<const double> k,
-                                       int L, int dh, int block) {
+std::vector<double> field_sv_scalapack(const BlacsGrid& grid, std::span<const double> q,
+                                       std::span<const double> k, int L, int dh, int block) {
   if (L < 1 || dh < 1 || block < 1 || q.size() != static_cast<std::size_t>(L) * dh ||
       k.size() != static_cast<std::size_t>(L) * dh)
     throw std::invalid_argument("field_sv_scalapack: expected Q and K of " + std::to_string(L) + " x " +

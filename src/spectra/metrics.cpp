@@ -80,7 +80,8 @@ SpectrumMetrics compute_metrics(std::span<const double> sv) {
   m.stable_rank = sum2 / (s.front() * s.front());
 
   const double cutoff = 1e-10 * s.front();
-  m.numerical_rank = static_cast<int>(std::count_if(s.begin(), s.end(), [&](double v) { return v > cutoff; }));
+  m.numerical_rank =
+      static_cast<int>(std::count_if(s.begin(), s.end(), [&](double v) { return v > cutoff; }));
   return m;
 }
 

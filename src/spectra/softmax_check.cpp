@@ -42,7 +42,8 @@ TruncationFactors truncation_factors(std::span<const double> q, std::span<const 
   ColMatrix u_q, u_k;
   const ColMatrix r_q = detail::thin_qr(detail::from_row_major(q, L, dh), &u_q);
   const ColMatrix r_k = detail::thin_qr(detail::from_row_major(center_keys(k, L, dh), L, dh), &u_k);
-  detail::Svd core = detail::thin_svd(detail::multiply_abt(r_q, r_k, 1.0 / std::sqrt(static_cast<double>(dh))));
+  detail::Svd core =
+      detail::thin_svd(detail::multiply_abt(r_q, r_k, 1.0 / std::sqrt(static_cast<double>(dh))));
   for (int j = 0; j < core.u.cols; ++j)
     for (int i = 0; i < core.u.rows; ++i) core.u(i, j) *= core.s[j];
   return {detail::multiply_ab(u_q, core.u), detail::multiply_ab(u_k, core.v)};
@@ -50,8 +51,8 @@ TruncationFactors truncation_factors(std::span<const double> q, std::span<const 
 
 }  // namespace
 
-std::vector<SoftmaxPoint> softmax_truncation_curve(std::span<const double> q, std::span<const double> k, int L,
-                                                   int dh, std::span<const int> ranks) {
+std::vector<SoftmaxPoint> softmax_truncation_curve(std::span<const double> q, std::span<const double> k,
+                                                   int L, int dh, std::span<const int> ranks) {
   detail::check_shape("softmax_truncation_curve: Q", q, L, dh);
   detail::check_shape("softmax_truncation_curve: K", k, L, dh);
   detail::check_finite("softmax_truncation_curve: Q", q);

@@ -35,7 +35,8 @@ double max_rel_diff(const std::vector<double>& a, const std::vector<double>& b) 
 }  // namespace
 
 TEST(BlacsGrid, NearSquareShapes) {
-  const int expect[][3] = {{1, 1, 1}, {2, 1, 2}, {3, 1, 3}, {4, 2, 2}, {6, 2, 3}, {7, 1, 7}, {12, 3, 4}, {16, 4, 4}};
+  const int expect[][3] = {{1, 1, 1}, {2, 1, 2}, {3, 1, 3},  {4, 2, 2},
+                           {6, 2, 3}, {7, 1, 7}, {12, 3, 4}, {16, 4, 4}};
   for (const auto& e : expect) {
     const auto s = ld::near_square_grid(e[0]);
     EXPECT_EQ(s.rows, e[1]) << e[0] << " ranks";
@@ -83,7 +84,8 @@ TEST(ScalapackSvd, EveryGoldenHeadMatchesFactored) {
         ++heads;
       }
     if (world_rank() == 0)
-      std::printf("[ scalapack] %-32s max |pdgesvd - factored|/sigma1 %.2e (tol 1e-10)\n", g.name().c_str(), worst);
+      std::printf("[ scalapack] %-32s max |pdgesvd - factored|/sigma1 %.2e (tol 1e-10)\n", g.name().c_str(),
+                  worst);
   }
   EXPECT_GT(heads, 0);
 }
@@ -97,7 +99,8 @@ TEST(ScalapackSvd, RandomFieldL300) {
     ASSERT_EQ(dist.size(), fact.size());
     const double e = max_rel_diff(dist, fact);
     EXPECT_LE(e, 1e-10) << "block " << block << " (tol 1e-10 relative to sigma_1)";
-    if (world_rank() == 0) std::printf("[ scalapack] random L=300 dh=16 block %3d: %.2e (tol 1e-10)\n", block, e);
+    if (world_rank() == 0)
+      std::printf("[ scalapack] random L=300 dh=16 block %3d: %.2e (tol 1e-10)\n", block, e);
   }
 }
 

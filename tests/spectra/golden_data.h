@@ -9,11 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "test_data.h"
 
@@ -40,7 +39,8 @@ class GoldenSet {
       GoldenTensor t;
       t.shape = info.at("shape").get<std::vector<int64_t>>();
       const auto off = info.at("data_offsets").get<std::vector<uint64_t>>();
-      if (off[1] > blob.size() || (off[1] - off[0]) % 8 != 0) throw std::runtime_error("bad golden tensor " + name);
+      if (off[1] > blob.size() || (off[1] - off[0]) % 8 != 0)
+        throw std::runtime_error("bad golden tensor " + name);
       t.values.resize((off[1] - off[0]) / 8);
       std::memcpy(t.values.data(), blob.data() + off[0], off[1] - off[0]);
       tensors_.emplace(name, std::move(t));
@@ -72,8 +72,12 @@ class GoldenSet {
     return {t.values.begin() + static_cast<std::ptrdiff_t>(per * index),
             t.values.begin() + static_cast<std::ptrdiff_t>(per * (index + 1))};
   }
-  std::vector<double> q(int layer, int head) const { return slice("layer." + std::to_string(layer) + ".q", head); }
-  std::vector<double> k(int layer, int kv) const { return slice("layer." + std::to_string(layer) + ".k", kv); }
+  std::vector<double> q(int layer, int head) const {
+    return slice("layer." + std::to_string(layer) + ".q", head);
+  }
+  std::vector<double> k(int layer, int kv) const {
+    return slice("layer." + std::to_string(layer) + ".k", kv);
+  }
   std::vector<double> field_sv(int layer, int head) const {
     return slice("layer." + std::to_string(layer) + ".field_sv", head);
   }

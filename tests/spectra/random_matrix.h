@@ -5,7 +5,8 @@
 
 namespace logitrank::testing {
 
-inline std::vector<double> random_matrix(int rows, int cols, unsigned seed, double scale = 1.0, double shift = 0.0) {
+inline std::vector<double> random_matrix(int rows, int cols, unsigned seed, double scale = 1.0,
+                                         double shift = 0.0) {
   std::mt19937_64 gen(seed);
   std::normal_distribution<double> dist(shift, scale);
   std::vector<double> m(static_cast<std::size_t>(rows) * cols);

@@ -66,12 +66,14 @@ TEST(FieldSpectrum, EveryGoldenHeadFactoredAndDense) {
         EXPECT_EQ(m.numerical_rank, e.at("numerical_rank").get<int>());
         EXPECT_NEAR(m.erank, e.at("erank").get<double>(), 1e-9 * e.at("erank").get<double>());
         EXPECT_NEAR(m.pr, e.at("pr").get<double>(), 1e-9 * e.at("pr").get<double>());
-        EXPECT_NEAR(m.stable_rank, e.at("stable_rank").get<double>(), 1e-9 * e.at("stable_rank").get<double>());
+        EXPECT_NEAR(m.stable_rank, e.at("stable_rank").get<double>(),
+                    1e-9 * e.at("stable_rank").get<double>());
         ++heads;
       }
-    std::printf("[ golden   ] %-32s max |sv - golden|/sigma1: factored %.2e, dense %.2e (tol 1e-9); "
-                "factored vs dense %.2e (tol 1e-10)\n",
-                g.name().c_str(), worst_fact, worst_dense, worst_pair);
+    std::printf(
+        "[ golden   ] %-32s max |sv - golden|/sigma1: factored %.2e, dense %.2e (tol 1e-9); "
+        "factored vs dense %.2e (tol 1e-10)\n",
+        g.name().c_str(), worst_fact, worst_dense, worst_pair);
   }
   EXPECT_GT(heads, 0);
 }
@@ -108,7 +110,8 @@ TEST(FieldSpectrum, FactoredMatchesDenseOnOtherShapes) {
   struct Shape {
     int L, dh;
   };
-  for (const Shape s : {Shape{5, 16}, Shape{16, 16}, Shape{17, 16}, Shape{1, 4}, Shape{2, 3}, Shape{200, 32}}) {
+  for (const Shape s :
+       {Shape{5, 16}, Shape{16, 16}, Shape{17, 16}, Shape{1, 4}, Shape{2, 3}, Shape{200, 32}}) {
     SCOPED_TRACE("L=" + std::to_string(s.L) + " dh=" + std::to_string(s.dh));
     const auto q = lt::random_matrix(s.L, s.dh, 10 + s.L, 1.0, 0.3);
     const auto k = lt::random_matrix(s.L, s.dh, 20 + s.dh, 1.0, 5.0);

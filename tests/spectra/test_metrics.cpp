@@ -135,7 +135,8 @@ TEST(Metrics, Gaps) {
 // (the other d - d_h are zero by rank; README: changes < 1e-13 relative, never a k).
 TEST(Metrics, GoldenSpectraReproduceGoldenJson) {
   const auto dirs = logitrank::testing::golden_dirs();
-  ASSERT_GE(dirs.size(), 8u) << "expected every fixture and model golden under " << logitrank::testing::data_dir();
+  ASSERT_GE(dirs.size(), 8u) << "expected every fixture and model golden under "
+                             << logitrank::testing::data_dir();
   int checked = 0;
   for (const auto& dir : dirs) {
     const logitrank::testing::GoldenSet g(dir);
@@ -156,7 +157,8 @@ TEST(Metrics, GoldenSpectraReproduceGoldenJson) {
           EXPECT_EQ(m.numerical_rank, e.at("numerical_rank").get<int>());
           EXPECT_NEAR(m.erank, e.at("erank").get<double>(), 1e-9 * e.at("erank").get<double>());
           EXPECT_NEAR(m.pr, e.at("pr").get<double>(), 1e-9 * e.at("pr").get<double>());
-          EXPECT_NEAR(m.stable_rank, e.at("stable_rank").get<double>(), 1e-9 * e.at("stable_rank").get<double>());
+          EXPECT_NEAR(m.stable_rank, e.at("stable_rank").get<double>(),
+                      1e-9 * e.at("stable_rank").get<double>());
           ++checked;
         }
       }

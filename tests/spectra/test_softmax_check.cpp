@@ -110,15 +110,17 @@ TEST(SoftmaxCheck, BoundHoldsOnEveryGoldenHeadAndRank) {
           const Reference ref = reference(field, truncate(svd, L, r), L);
           EXPECT_LE(pt.tv_causal, ref.bound_causal + 1e-12);
           EXPECT_LE(ref.tv_causal, ref.bound_causal + 1e-12);
-          worst_excess = std::max({worst_excess, pt.tv_full - pt.bound_full, pt.tv_causal - ref.bound_causal});
+          worst_excess =
+              std::max({worst_excess, pt.tv_full - pt.bound_full, pt.tv_causal - ref.bound_causal});
           if (pt.bound_full > 1e-9) tight = std::max(tight, pt.tv_full / pt.bound_full);
           const bool well_defined = r == 0 || r >= rank || svd.s[r - 1] - svd.s[r] > 1e-6 * svd.s[0];
           if (well_defined) {
             EXPECT_NEAR(pt.tv_full, ref.tv_full, 1e-9);
             EXPECT_NEAR(pt.tv_causal, ref.tv_causal, 1e-9);
             EXPECT_NEAR(pt.bound_full, ref.bound_full, 1e-9);
-            worst_diff = std::max({worst_diff, std::abs(pt.tv_full - ref.tv_full),
-                                   std::abs(pt.tv_causal - ref.tv_causal), std::abs(pt.bound_full - ref.bound_full)});
+            worst_diff =
+                std::max({worst_diff, std::abs(pt.tv_full - ref.tv_full),
+                          std::abs(pt.tv_causal - ref.tv_causal), std::abs(pt.bound_full - ref.bound_full)});
           }
           if (r >= rank) {
             EXPECT_LE(pt.tv_full, 1e-12);
@@ -128,9 +130,10 @@ TEST(SoftmaxCheck, BoundHoldsOnEveryGoldenHeadAndRank) {
           ++points;
         }
       }
-    std::printf("[ softmax  ] %-32s max(TV - bound) %.2e (must be <= 1e-12), max TV/bound %.3f, "
-                "max |curve - dense ref| %.2e (tol 1e-9)\n",
-                g.name().c_str(), worst_excess, tight, worst_diff);
+    std::printf(
+        "[ softmax  ] %-32s max(TV - bound) %.2e (must be <= 1e-12), max TV/bound %.3f, "
+        "max |curve - dense ref| %.2e (tol 1e-9)\n",
+        g.name().c_str(), worst_excess, tight, worst_diff);
   }
   EXPECT_GT(points, 0);
 }

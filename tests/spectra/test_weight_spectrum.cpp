@@ -50,13 +50,14 @@ struct HeadWeights {
   std::vector<double> wq, wk;
 };
 
-const logitrank::io::TensorView& find_either(const logitrank::io::TensorStore& store, const std::string& name) {
+const logitrank::io::TensorView& find_either(const logitrank::io::TensorStore& store,
+                                             const std::string& name) {
   if (const auto* t = store.find(name)) return *t;
   return store.at("transformer." + name);
 }
 
-HeadWeights head_weights(const logitrank::io::TensorStore& store, const std::string& family, int layer, int head,
-                         int kv, int dh, int d) {
+HeadWeights head_weights(const logitrank::io::TensorStore& store, const std::string& family, int layer,
+                         int head, int kv, int dh, int d) {
   HeadWeights w{std::vector<double>(static_cast<std::size_t>(dh) * d),
                 std::vector<double>(static_cast<std::size_t>(dh) * d)};
   if (family == "gpt2") {
@@ -71,8 +72,10 @@ HeadWeights head_weights(const logitrank::io::TensorStore& store, const std::str
       }
   } else {
     const std::string base = "model.layers." + std::to_string(layer) + ".self_attn.";
-    logitrank::io::convert_range(store.at(base + "q_proj.weight"), static_cast<std::size_t>(head) * dh * d, w.wq);
-    logitrank::io::convert_range(store.at(base + "k_proj.weight"), static_cast<std::size_t>(kv) * dh * d, w.wk);
+    logitrank::io::convert_range(store.at(base + "q_proj.weight"), static_cast<std::size_t>(head) * dh * d,
+                                 w.wq);
+    logitrank::io::convert_range(store.at(base + "k_proj.weight"), static_cast<std::size_t>(kv) * dh * d,
+                                 w.wk);
   }
   return w;
 }
@@ -115,7 +118,8 @@ TEST(WeightSpectrum, EveryGoldenHeadFromCheckpointWeights) {
         EXPECT_EQ(m.numerical_rank, e.at("numerical_rank").get<int>());
         EXPECT_NEAR(m.erank, e.at("erank").get<double>(), 1e-9 * e.at("erank").get<double>());
         EXPECT_NEAR(m.pr, e.at("pr").get<double>(), 1e-9 * e.at("pr").get<double>());
-        EXPECT_NEAR(m.stable_rank, e.at("stable_rank").get<double>(), 1e-9 * e.at("stable_rank").get<double>());
+        EXPECT_NEAR(m.stable_rank, e.at("stable_rank").get<double>(),
+                    1e-9 * e.at("stable_rank").get<double>());
         ++heads;
       }
     std::printf("[ golden   ] %-32s max |weight_sv - golden|/sigma1: QR %.2e, dense %.2e (tol 1e-9)\n",
