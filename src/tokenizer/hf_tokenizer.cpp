@@ -209,11 +209,24 @@ void parse_pre_tokenizer(const json& j, const std::string& where, std::vector<Pr
   }
 }
 
-// Splits one piece by the regex matches according to HF's SplitDelimiterBehavior.
-void split_piece(const Piece& p, const Regex& re, Behavior behavior, bool invert, std::vector<Piece>& out,
-                 std::vector<std::pair<std::size_t, std::size_t>>& scratch) {
+using Spans = std::vector<std::pair<std::size_t, std::size_t>>;
+
+// The non-empty [begin, end) pieces of s after splitting by the regex matches according
+// to HF's SplitDelimiterBehavior.
+void split_spans(std::string_view str, const Regex& re, Behavior behavior, bool invert, Spans& scratch, Spans& res) {
   scratch.clear();
-  re.find_all(p.s, scratch);
+  res.clear();
+  re.find_all(str, scratch);
+  if (behavior == Behavior::Isolated) {  // the common case, without the span list
+    std::size_t last = 0;
+    for (auto [b, e] : scratch) {
+      if (b > last) res.emplace_back(last, b);
+      res.emplace_back(b, e);
+      last = e;
+    }
+    if (last < str.size()) res.emplace_back(last, str.size());
+    return;
+  }
   struct Span { std::size_t b, e; bool m; };
   std::vector<Span> spans;
   spans.reserve(scratch.size() * 2 + 1);
@@ -223,10 +236,8 @@ void split_piece(const Piece& p, const Regex& re, Behavior behavior, bool invert
     spans.push_back({b, e, !invert});
     last = e;
   }
-  if (last < p.s.size()) spans.push_back({last, p.s.size(), invert});
+  if (last < str.size()) spans.push_back({last, str.size(), invert});
 
-  std::vector<std::pair<std::size_t, std::size_t>> res;
-  res.reserve(spans.size());
   switch (behavior) {
     case Behavior::Removed:
       for (auto& s : spans) if (!s.m) res.emplace_back(s.b, s.e);
@@ -263,9 +274,13 @@ void split_piece(const Piece& p, const Regex& re, Behavior behavior, bool invert
       break;
     }
   }
-  for (auto [b, e] : res) {
-    if (e > b) out.push_back({p.s.substr(b, e - b), p.at_start && b == 0});
-  }
+  std::erase_if(res, [](const auto& r) { return r.second <= r.first; });
+}
+
+void split_piece(const Piece& p, const Regex& re, Behavior behavior, bool invert, std::vector<Piece>& out,
+                 Spans& scratch, Spans& spans) {
+  split_spans(p.s, re, behavior, invert, scratch, spans);
+  for (auto [b, e] : spans) out.push_back({p.s.substr(b, e - b), p.at_start && b == 0});
 }
 
 // ------------------------------------------------------------------ decoders
@@ -477,7 +492,7 @@ class HfTokenizer final : public Tokenizer {
     utf8::require_valid(text, "text");
     std::vector<int32_t> ids;
     ids.reserve(text.size() / 3 + 8);
-    std::vector<std::pair<std::size_t, std::size_t>> scratch;
+    Spans scratch;
     std::size_t seg_start = 0, pos = 0;
     const std::size_t n = text.size();
     auto flush = [&](std::size_t end) {
@@ -576,8 +591,7 @@ class HfTokenizer final : public Tokenizer {
                      "\" (supported: null, ByteLevel, TemplateProcessing, RobertaProcessing, BertProcessing, Sequence)");
   }
 
-  void encode_segment(std::string_view seg, bool at_start, std::vector<int32_t>& ids,
-                      std::vector<std::pair<std::size_t, std::size_t>>& scratch) const {
+  void encode_segment(std::string_view seg, bool at_start, std::vector<int32_t>& ids, Spans& scratch) const {
     std::vector<Piece> pieces;
     if (norm_.empty()) {
       pieces.push_back({std::string(seg), at_start});
@@ -588,22 +602,36 @@ class HfTokenizer final : public Tokenizer {
     }
     bool byte_level_pending = false;
     std::vector<Piece> next;
-    for (const auto& step : pre_) {
+    Spans spans;
+    for (std::size_t si = 0; si < pre_.size(); ++si) {
+      const PreStep& step = pre_[si];
+      const bool last = si + 1 == pre_.size();
       if (byte_level_pending && step.kind != PreStep::ByteLevel) {
         for (auto& p : pieces) p.s = byte_level_map(p.s);
         byte_level_pending = false;
       }
       next.clear();
+      // A splitting last step hands its spans straight to the model (no copies).
+      auto emit = [&](const Piece& p, const Regex& re, Behavior b, bool inv, bool byte_level) {
+        if (last) {
+          split_spans(p.s, re, b, inv, scratch, spans);
+          for (auto [x, y] : spans) bpe_.tokenize(std::string_view(p.s).substr(x, y - x), byte_level, ids);
+        } else {
+          split_piece(p, re, b, inv, next, scratch, spans);
+        }
+      };
       switch (step.kind) {
         case PreStep::Split:
-          for (const auto& p : pieces) split_piece(p, *step.re, step.behavior, step.invert, next, scratch);
+          for (const auto& p : pieces) emit(p, *step.re, step.behavior, step.invert, false);
+          if (last) return;
           break;
         case PreStep::ByteLevel:
           for (auto& p : pieces) {
             if (step.add_prefix_space && (p.s.empty() || p.s[0] != ' ')) p.s.insert(0, " ");
-            if (step.re) split_piece(p, *step.re, Behavior::Isolated, false, next, scratch);
+            if (step.re) emit(p, *step.re, Behavior::Isolated, false, true);
             else next.push_back(std::move(p));
           }
+          if (last && step.re) return;
           byte_level_pending = true;
           break;
         case PreStep::Metaspace:
@@ -612,12 +640,10 @@ class HfTokenizer final : public Tokenizer {
             bool prepend = step.prepend == PrependScheme::Always || (step.prepend == PrependScheme::First && p.at_start);
             if (prepend && s.compare(0, step.replacement.size(), step.replacement) != 0) s.insert(0, step.replacement);
             Piece q{std::move(s), p.at_start};
-            if (step.split) {
-              split_piece(q, *step.re, Behavior::MergedWithNext, false, next, scratch);
-            } else {
-              next.push_back(std::move(q));
-            }
+            if (step.split) emit(q, *step.re, Behavior::MergedWithNext, false, false);
+            else next.push_back(std::move(q));
           }
+          if (last && step.split) return;
           break;
       }
       pieces.swap(next);
