@@ -4,39 +4,111 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <exception>
+#include <mutex>
 #include <thread>
 
 namespace logitrank::model::detail {
 
 int worker_threads() { return std::max(1, openblas_get_num_threads()); }
 
+namespace {
+
+// A persistent pool: parallel_for runs many times per layer, and creating threads each
+// time costs more than the small element-wise loops it splits. Workers sleep on a
+// condition variable between jobs (no spinning next to OpenBLAS's threads).
+class Pool {
+ public:
+  static Pool& get() {
+    static Pool* pool = new Pool;  // never destroyed: idle workers just end with the process
+    return *pool;
+  }
+
+  // Runs task(t) for every t in [0, n); the caller takes part. Serialised between callers.
+  void run(std::size_t n, const std::function<void(std::size_t)>& task) {
+    std::lock_guard<std::mutex> caller(run_mutex_);
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      while (threads_.size() + 1 < n) threads_.emplace_back([this] { work(); });
+      task_ = &task;
+      n_ = n;
+      next_ = 0;
+      pending_ = n;
+      ++generation_;
+    }
+    cv_work_.notify_all();
+    drain();
+    std::unique_lock<std::mutex> lk(m_);
+    cv_done_.wait(lk, [this] { return pending_ == 0; });
+    task_ = nullptr;
+  }
+
+  static thread_local bool inside;
+
+ private:
+  // Claims and runs tasks of the current job until none is left.
+  void drain() {
+    for (;;) {
+      std::size_t t;
+      const std::function<void(std::size_t)>* task;
+      {
+        std::lock_guard<std::mutex> lk(m_);
+        if (!task_ || next_ >= n_) return;
+        t = next_++;
+        task = task_;
+      }
+      (*task)(t);
+      std::lock_guard<std::mutex> lk(m_);
+      if (--pending_ == 0) cv_done_.notify_all();
+    }
+  }
+
+  void work() {
+    inside = true;
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(m_);
+        cv_work_.wait(lk, [&] { return generation_ != seen; });
+        seen = generation_;
+      }
+      drain();
+    }
+  }
+
+  std::mutex run_mutex_, m_;
+  std::condition_variable cv_work_, cv_done_;
+  std::vector<std::thread> threads_;
+  const std::function<void(std::size_t)>* task_ = nullptr;
+  std::size_t n_ = 0, next_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+};
+
+thread_local bool Pool::inside = false;
+
+}  // namespace
+
 void parallel_for(std::size_t n, std::size_t cost_per_item, const std::function<void(std::size_t, std::size_t)>& f) {
   const std::size_t total = n * std::max<std::size_t>(cost_per_item, 1);
   std::size_t nt = static_cast<std::size_t>(worker_threads());
-  nt = std::min(nt, std::max<std::size_t>(1, total / (1 << 16)));
+  nt = std::min(nt, std::max<std::size_t>(1, total / (1 << 15)));
   nt = std::min(nt, n);
-  if (nt <= 1) {
+  if (nt <= 1 || Pool::inside) {  // small, or already on a pool thread: run here
     if (n) f(0, n);
     return;
   }
-  std::vector<std::thread> pool;
-  pool.reserve(nt - 1);
   std::vector<std::exception_ptr> errors(nt);
   const std::size_t chunk = (n + nt - 1) / nt;
-  auto run = [&f, &errors](std::size_t t, std::size_t b, std::size_t e) {
+  Pool::get().run(nt, [&](std::size_t t) {
+    const std::size_t b = t * chunk, e = std::min(n, b + chunk);
+    if (b >= e) return;
     try {
       f(b, e);
     } catch (...) {
       errors[t] = std::current_exception();
     }
-  };
-  for (std::size_t t = 1; t < nt; ++t) {
-    const std::size_t b = t * chunk, e = std::min(n, b + chunk);
-    if (b < e) pool.emplace_back(run, t, b, e);
-  }
-  run(0, 0, std::min(n, chunk));
-  for (auto& th : pool) th.join();
+  });
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
 }
