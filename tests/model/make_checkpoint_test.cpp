@@ -45,6 +45,16 @@ std::string read_bytes(const fs::path& p) {
 
 const char* kTiny[] = {"tiny-gpt2", "tiny-llama", "tiny-qwen2", "tiny-mistral"};
 
+model::MakeCheckpointOptions opts(uint64_t seed, std::size_t max_shard_bytes = 5'000'000'000,
+                                  std::size_t chunk_bytes = 32u << 20, int threads = 0) {
+  model::MakeCheckpointOptions o;
+  o.seed = seed;
+  o.max_shard_bytes = max_shard_bytes;
+  o.chunk_bytes = chunk_bytes;
+  o.threads = threads;
+  return o;
+}
+
 // ---- full-size plans: parameter counts of the real models ----
 
 TEST(MakeCheckpointPlan, RealModelParameterCounts) {
@@ -148,7 +158,7 @@ TEST(MakeCheckpointTiny, WrittenCheckpointMatchesFixture) {
     SCOPED_TRACE(name);
     TempDir dir;
     const auto plan = model::plan_checkpoint(name);
-    const auto files = model::write_checkpoint(plan, dir.path, {.seed = 7});
+    const auto files = model::write_checkpoint(plan, dir.path, opts(7));
     ASSERT_EQ(files.size(), 2u);
     EXPECT_TRUE(fs::exists(dir.path / "model.safetensors"));
     EXPECT_FALSE(fs::exists(dir.path / "model.safetensors.tmp"));
@@ -195,7 +205,7 @@ TEST(MakeCheckpointTiny, WrittenCheckpointMatchesFixture) {
 TEST(MakeCheckpointTiny, ValuesFollowTheInitRules) {
   TempDir dir;
   const auto plan = model::plan_checkpoint("tiny-gpt2");
-  model::write_checkpoint(plan, dir.path, {.seed = 3});
+  model::write_checkpoint(plan, dir.path, opts(3));
   io::SafetensorsFile f(dir.path / "model.safetensors");
 
   auto values = [&](const std::string& n) {
@@ -248,10 +258,10 @@ TEST(MakeCheckpointTiny, StandardNormalMoments) {
 TEST(MakeCheckpointTiny, DeterministicAndIndependentOfChunkingAndThreads) {
   TempDir a, b, c, d;
   const auto plan = model::plan_checkpoint("tiny-llama");
-  model::write_checkpoint(plan, a.path, {.seed = 11});
-  model::write_checkpoint(plan, b.path, {.seed = 11, .chunk_bytes = 24, .threads = 1});
-  model::write_checkpoint(plan, c.path, {.seed = 11, .chunk_bytes = 1000, .threads = 3});
-  model::write_checkpoint(plan, d.path, {.seed = 12});
+  model::write_checkpoint(plan, a.path, opts(11));
+  model::write_checkpoint(plan, b.path, opts(11, 5'000'000'000, 24, 1));
+  model::write_checkpoint(plan, c.path, opts(11, 5'000'000'000, 1000, 3));
+  model::write_checkpoint(plan, d.path, opts(12));
   const std::string ba = read_bytes(a.path / "model.safetensors");
   EXPECT_EQ(ba, read_bytes(b.path / "model.safetensors"));
   EXPECT_EQ(ba, read_bytes(c.path / "model.safetensors"));
@@ -272,8 +282,8 @@ TEST(MakeCheckpointTiny, DeterministicAndIndependentOfChunkingAndThreads) {
 TEST(MakeCheckpointTiny, ShardedCheckpointOpens) {
   TempDir single, sharded;
   const auto plan = model::plan_checkpoint("tiny-llama");
-  model::write_checkpoint(plan, single.path, {.seed = 2});
-  const auto files = model::write_checkpoint(plan, sharded.path, {.seed = 2, .max_shard_bytes = 60000});
+  model::write_checkpoint(plan, single.path, opts(2));
+  const auto files = model::write_checkpoint(plan, sharded.path, opts(2, 60000));
   // 248192 bytes in shards of at most 60000 (the embedding alone is 38400).
   ASSERT_GE(files.size(), 6u);
   EXPECT_EQ(files.back().filename(), "config.json");
@@ -302,7 +312,7 @@ TEST(MakeCheckpointTiny, ShardedCheckpointOpens) {
   EXPECT_EQ(m->config().n_layers, 3);
 
   // Writing the unsharded layout into the same folder removes the stale shards and index.
-  model::write_checkpoint(plan, sharded.path, {.seed = 2});
+  model::write_checkpoint(plan, sharded.path, opts(2));
   EXPECT_FALSE(fs::exists(sharded.path / "model.safetensors.index.json"));
   EXPECT_FALSE(fs::exists(sharded.path / io::shard_file_name(1, n_shards)));
   EXPECT_EQ(read_bytes(sharded.path / "model.safetensors"), read_bytes(single.path / "model.safetensors"));

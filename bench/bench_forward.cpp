@@ -1,0 +1,135 @@
+// Forward-pass throughput on a `make-checkpoint --like gpt2` checkpoint, next to OpenBLAS
+// sgemm's rate on this machine (target: forward >= 60% of sgemm).
+//
+//   bench_forward [--model DIR] [--scratch DIR] [--L 1024] [--reps 3]
+//
+// FLOP count of Model::forward_qk over all n layers of GPT-2 (d = hidden, f = 4d = MLP
+// width, L = window). Model::forward_qk stops after the last requested layer's q/k, so
+// the work is (n-1) full blocks plus the last block's QKV projection:
+//   QKV projection  2*L*d*3d
+//   out projection  2*L*d*d
+//   MLP             2*2*L*d*f           (c_fc and c_proj)
+//   attention       2*2*L^2*d           (Q K^T and P V; full L x L, "nominal")
+//   forward FLOPs = (n-1) * (QKV + out + MLP + attention) + QKV
+// Norms, GELU, softmax, bias adds and the embedding are O(L*d) and not counted. The
+// causal attention only needs the j <= i half of Q K^T and P V; the "causal" column
+// counts 2*L*(L+1)*d for attention instead (the FLOPs strictly required).
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_common.h"
+#include "model/model.h"
+
+namespace {
+
+using namespace logitrank;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Median seconds of `reps` sgemm calls C[M,N] = A[M,K] B[K,N] (row-major), after one warm-up.
+double time_sgemm(int M, int N, int K, int reps) {
+  std::vector<float> a(static_cast<std::size_t>(M) * K), b(static_cast<std::size_t>(K) * N), c(static_cast<std::size_t>(M) * N);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  for (auto& x : a) x = nd(rng);
+  for (auto& x : b) x = nd(rng);
+  std::vector<double> t;
+  for (int r = 0; r <= reps; ++r) {
+    const double t0 = bench::now_s();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, c.data(), N);
+    if (r > 0) t.push_back(bench::now_s() - t0);
+  }
+  return median(t);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model_dir, scratch = "/tmp/logitrank-bench";
+  int L = 1024, reps = 3;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--model") model_dir = next();
+    else if (a == "--scratch") scratch = next();
+    else if (a == "--L") L = std::stoi(next());
+    else if (a == "--reps") reps = std::max(1, std::stoi(next()));
+    else {
+      std::fprintf(stderr, "usage: bench_forward [--model DIR] [--scratch DIR] [--L N] [--reps N]\n");
+      return 2;
+    }
+  }
+  if (model_dir.empty()) {
+    model_dir = scratch + "/gpt2";
+    bench::ensure_checkpoint(model_dir, "gpt2", io::DType::F32);
+  }
+
+  auto model = model::Model::open(model_dir);
+  const model::ModelConfig& c = model->config();
+  const int n = c.n_layers;
+  const double d = c.hidden, f = c.intermediate, Ld = L;
+  const double qkv_w = double(c.n_heads + 2 * c.n_kv_heads) * c.head_dim;  // 3d for GPT-2
+  const double attn_w = double(c.n_heads) * c.head_dim;                      // d for GPT-2
+  const double mlp_mats = c.family == model::Family::GPT2 ? 2 : 3;           // SwiGLU has gate, up, down
+  const double qkv = 2 * Ld * d * qkv_w, out = 2 * Ld * attn_w * d, mlp = mlp_mats * 2 * Ld * d * f;
+  const double att_full = 2 * 2 * Ld * Ld * attn_w, att_causal = 2 * Ld * (Ld + 1) * attn_w;
+  const double flops_nominal = (n - 1) * (qkv + out + mlp + att_full) + qkv;
+  const double flops_causal = (n - 1) * (qkv + out + mlp + att_causal) + qkv;
+
+  std::vector<int32_t> ids(static_cast<std::size_t>(L));
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int32_t> tok(0, static_cast<int32_t>(c.vocab_size - 1));
+  for (auto& x : ids) x = tok(rng);
+  std::vector<int> layers(static_cast<std::size_t>(n));
+  std::iota(layers.begin(), layers.end(), 0);
+
+  double checksum = 0;
+  auto sink = [&](const model::LayerQK& qk) { checksum += qk.q[0] + qk.k.back(); };
+  std::vector<double> times;
+  for (int r = 0; r <= reps; ++r) {  // run 0 is the warm-up (page-in of the mmap, buffers)
+    const double t0 = bench::now_s();
+    model->forward_qk(ids, layers, sink);
+    if (r > 0) times.push_back(bench::now_s() - t0);
+  }
+  const double t_fwd = median(times);
+
+  const int M = L, K = c.hidden, N = static_cast<int>(qkv_w) == 3 * c.hidden ? 4 * c.hidden : c.intermediate;
+  const double t_g1 = time_sgemm(M, N, K, std::max(reps, 5));
+  const double t_g2 = time_sgemm(2048, 2048, 2048, std::max(reps, 3));
+  const double g1 = 2.0 * M * N * K, g2 = 2.0 * 2048 * 2048 * 2048;
+
+  std::printf("## bench_forward: %s (%s, %s), L = %d, %d layers, OpenBLAS threads %d, median of %d runs\n",
+              model_dir.c_str(), model::family_name(c.family).c_str(), c.storage_dtype.c_str(), L, n,
+              openblas_get_num_threads(), reps);
+  std::printf("%-44s %10s %10s %10s\n", "what", "GFLOP", "time_s", "GFLOP/s");
+  std::printf("%-44s %10.2f %10.4f %10.1f\n", "forward_qk, all layers (nominal FLOPs)", flops_nominal / 1e9, t_fwd,
+              flops_nominal / t_fwd / 1e9);
+  std::printf("%-44s %10.2f %10.4f %10.1f\n", "forward_qk, all layers (causal FLOPs)", flops_causal / 1e9, t_fwd,
+              flops_causal / t_fwd / 1e9);
+  char what[64];
+  std::snprintf(what, sizeof what, "sgemm %dx%d * %dx%d", M, K, K, N);
+  std::printf("%-44s %10.2f %10.4f %10.1f\n", what, g1 / 1e9, t_g1, g1 / t_g1 / 1e9);
+  std::printf("%-44s %10.2f %10.4f %10.1f\n", "sgemm 2048x2048 * 2048x2048", g2 / 1e9, t_g2, g2 / t_g2 / 1e9);
+  const double ratio1 = (flops_nominal / t_fwd) / (g1 / t_g1), ratio2 = (flops_nominal / t_fwd) / (g2 / t_g2);
+  std::printf("ratio forward(nominal) / sgemm %dx%dx%d: %.1f%%   / sgemm 2048^3: %.1f%%   (target >= 60%%: %s)\n", M, K, N,
+              100 * ratio1, 100 * ratio2, std::min(ratio1, ratio2) >= 0.6 ? "met" : "NOT met");
+  std::printf("(checksum %.6g)\n", checksum);
+  return 0;
+}
