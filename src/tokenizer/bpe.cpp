@@ -209,9 +209,38 @@ void BpeModel::merge_word(std::vector<int32_t>& syms) const {
   syms.resize(w);
 }
 
+bool BpeModel::enable_chunking(const std::string& ch) {
+  chunk_char_.clear();
+  if (ch.empty()) return false;
+  for (const auto& [tok, id] : vocab_) {
+    for (std::size_t i = tok.find(ch, 1); i != std::string::npos; i = tok.find(ch, i + 1)) {
+      if (i < ch.size() || tok.compare(i - ch.size(), ch.size(), ch) != 0) return false;
+    }
+  }
+  chunk_char_ = ch;
+  return true;
+}
+
 void BpeModel::tokenize(std::string_view piece, bool byte_level, std::vector<int32_t>& out) const {
   if (piece.empty()) return;
   constexpr std::size_t kMaxCachedLen = 64;
+  if (!byte_level && !chunk_char_.empty() && piece.size() > kMaxCachedLen) {
+    const std::string& c = chunk_char_;
+    std::size_t start = 0;
+    for (std::size_t i = piece.find(c, 1); i != std::string_view::npos; i = piece.find(c, i + 1)) {
+      if (i >= c.size() && piece.compare(i - c.size(), c.size(), c) == 0) continue;  // inside a run of c
+      if (i > start) {
+        std::string_view chunk = piece.substr(start, i - start);
+        if (chunk.size() > kMaxCachedLen) tokenize_uncached(chunk, out);
+        else tokenize(chunk, false, out);
+      }
+      start = i;
+    }
+    std::string_view chunk = piece.substr(start);
+    if (chunk.size() > kMaxCachedLen) tokenize_uncached(chunk, out);
+    else tokenize(chunk, false, out);
+    return;
+  }
   const bool cacheable = piece.size() <= kMaxCachedLen;
   if (cacheable) {
     std::lock_guard lock(cache_mu_);
@@ -222,6 +251,10 @@ void BpeModel::tokenize(std::string_view piece, bool byte_level, std::vector<int
   }
   std::vector<int32_t> syms;
   bool done = false;
+  if (!cacheable && !byte_level) {
+    tokenize_uncached(piece, out);
+    return;
+  }
   if (ignore_merges_) {
     auto it = byte_level ? vocab_.find(byte_level_map(piece)) : vocab_.find(piece);
     if (it != vocab_.end()) { syms.push_back(it->second); done = true; }
@@ -236,6 +269,17 @@ void BpeModel::tokenize(std::string_view piece, bool byte_level, std::vector<int
     std::lock_guard lock(cache_mu_);
     if (cache_.size() < 2'000'000) cache_.emplace(std::string(piece), std::move(syms));
   }
+}
+
+void BpeModel::tokenize_uncached(std::string_view piece, std::vector<int32_t>& out) const {
+  if (ignore_merges_) {
+    if (auto it = vocab_.find(piece); it != vocab_.end()) { out.push_back(it->second); return; }
+  }
+  std::vector<int32_t> syms;
+  syms.reserve(piece.size());
+  initial_symbols(piece, false, syms);
+  merge_word(syms);
+  out.insert(out.end(), syms.begin(), syms.end());
 }
 
 }  // namespace logitrank::tokenizer

@@ -32,11 +32,19 @@ class BpeModel {
   // mapped through bytes_to_unicode first.
   void tokenize(std::string_view piece, bool byte_level, std::vector<int32_t>& out) const;
 
+  // Long non-byte-level pieces (a whole Metaspace text with split: false) are cut before
+  // each occurrence of `ch` that follows a different character, and the chunks tokenized
+  // separately (and cached) -- exact, because it is enabled only when no vocab token holds
+  // `ch` right after another character, so no merge can cross such a cut.
+  // Returns whether chunking is now on.
+  bool enable_chunking(const std::string& ch);
+
   const StrIdMap& vocab() const { return vocab_; }
   const std::vector<std::string>& id_to_token() const { return id_to_token_; }
 
  private:
   void merge_word(std::vector<int32_t>& syms) const;
+  void tokenize_uncached(std::string_view piece, std::vector<int32_t>& out) const;  // not byte-level
   void initial_symbols(std::string_view piece, bool byte_level, std::vector<int32_t>& syms) const;
 
   StrIdMap vocab_;
@@ -48,6 +56,7 @@ class BpeModel {
   bool byte_fallback_ = false;
   bool fuse_unk_ = false;
   bool ignore_merges_ = false;
+  std::string chunk_char_;
 
   mutable std::mutex cache_mu_;
   mutable std::unordered_map<std::string, std::vector<int32_t>, SvHash, std::equal_to<>> cache_;

@@ -466,6 +466,7 @@ class HfTokenizer final : public Tokenizer {
         return added_[a].content.size() > added_[b].content.size();
       });
 
+    bpe_.enable_chunking(kMetaspace);  // only takes effect when exact (see bpe.h)
     parse_normalizer(j.value("normalizer", json()), file_ + ": normalizer", norm_);
     parse_pre_tokenizer(j.value("pre_tokenizer", json()), file_, pre_);
     parse_decoder(j.value("decoder", json()), file_, dec_, decoder_unsupported_);

@@ -5,6 +5,9 @@
 // merge the adjacent pair whose concatenation is a piece with the highest score
 // (leftmost on ties). A heap gives the same result as run.c's quadratic loop.
 #include <cstring>
+#include <mutex>
+#include <span>
+#include <unordered_map>
 #include <queue>
 
 #include "io/error.h"
@@ -46,6 +49,11 @@ class Llama2cTokenizer final : public Tokenizer {
     if (pieces_.size() < 259) throw InputError(file_ + ": only " + std::to_string(pieces_.size()) + " tokens; a llama2.c tokenizer needs at least 259 (specials + 256 bytes)");
     lookup_.reserve(pieces_.size() * 2);
     for (std::size_t i = 0; i < pieces_.size(); ++i) lookup_.emplace(pieces_[i], static_cast<int32_t>(i));  // first wins
+    if (auto it = lookup_.find(std::string_view(" ")); it != lookup_.end()) space_id_ = it->second;
+    space_chunking_ = true;
+    for (const auto& p : pieces_)
+      for (std::size_t i = p.find(' ', 1); i != std::string::npos; i = p.find(' ', i + 1))
+        if (p[i - 1] != ' ') space_chunking_ = false;
   }
 
   std::vector<int32_t> encode(std::string_view text) const override {
@@ -63,7 +71,21 @@ class Llama2cTokenizer final : public Tokenizer {
       else for (unsigned char c : cp) t.push_back(int32_t(c) + 3);
       i += len;
     }
-    merge(t);
+    if (space_id_ < 0 || !space_chunking_) {
+      merge(t);
+    } else {
+      // Cut before each ' ' token that follows another token: no piece holds a non-space
+      // byte followed by ' ' (checked at load), so no merge crosses the cut.
+      std::vector<int32_t> out, chunk;
+      out.reserve(t.size());
+      std::size_t start = 0;
+      for (std::size_t i = 1; i <= t.size(); ++i) {
+        if (i < t.size() && !(t[i] == space_id_ && t[i - 1] != space_id_)) continue;
+        merge_cached(std::span<const int32_t>(t.data() + start, i - start), out);
+        start = i;
+      }
+      t.swap(out);
+    }
     if (!t.empty() && t[0] == kBos) t.erase(t.begin());
     return t;
   }
@@ -135,7 +157,29 @@ class Llama2cTokenizer final : public Tokenizer {
     t.resize(w);
   }
 
+  void merge_cached(std::span<const int32_t> chunk, std::vector<int32_t>& out) const {
+    std::string key(reinterpret_cast<const char*>(chunk.data()), chunk.size() * sizeof(int32_t));
+    if (chunk.size() <= 32) {
+      std::lock_guard lock(cache_mu_);
+      if (auto it = cache_.find(key); it != cache_.end()) {
+        out.insert(out.end(), it->second.begin(), it->second.end());
+        return;
+      }
+    }
+    std::vector<int32_t> v(chunk.begin(), chunk.end());
+    merge(v);
+    out.insert(out.end(), v.begin(), v.end());
+    if (chunk.size() <= 32) {
+      std::lock_guard lock(cache_mu_);
+      if (cache_.size() < 2'000'000) cache_.emplace(std::move(key), std::move(v));
+    }
+  }
+
   std::string file_;
+  int32_t space_id_ = -1;
+  bool space_chunking_ = false;
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, std::vector<int32_t>> cache_;
   std::vector<std::string> pieces_;
   std::vector<float> scores_;
   StrIdMap lookup_;
