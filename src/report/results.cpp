@@ -178,6 +178,9 @@ void write_results(const fs::path& out, const RunResults& results) {
              std::tie(b.model, b.text, b.window, b.layer, b.head, b.point.rank);
     });
     write_file_atomic(out / "softmax.csv", format_softmax_csv(sm));
+  } else {
+    std::error_code ec;
+    fs::remove(out / "softmax.csv", ec);  // a stale one from an earlier run would not match
   }
 
   Summary s = summarize(rows);

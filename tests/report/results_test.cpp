@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -115,6 +116,10 @@ TEST(WriteResults, HeadsCsvExactBytes) {
   for (const char* f : {"heads.csv", "spectra.safetensors", "summary.json", "summary.md", "manifest.json"})
     EXPECT_TRUE(fs::is_regular_file(out / f)) << f;
   EXPECT_FALSE(fs::exists(out / "softmax.csv"));  // softmax_check off
+  // A stale softmax.csv from an earlier run with the check is removed.
+  spit(out / "softmax.csv", "stale");
+  write_results(out, small_case());
+  EXPECT_FALSE(fs::exists(out / "softmax.csv"));
   // No temporary files left behind.
   for (const auto& e : fs::directory_iterator(out))
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
@@ -163,6 +168,23 @@ TEST(WriteResults, SpectraRoundTrip) {
   std::vector<double> wv(4);
   io::convert_to(w, wv);
   EXPECT_EQ(wv, (std::vector<double>{4, 3.9, 3.8, 3.7}));
+
+  // A head absent from a layer leaves a NaN row (heads 0 and 2 of a 3-head layer).
+  RunResults gap;
+  gap.fields.push_back(field("g", "t", 0, 0, 2, 0, 2, 4, M(1, 1, 1, 1, 1, 1, 1, 1), {2, 1}));
+  gap.fields.push_back(field("g", "t", 0, 0, 0, 0, 2, 4, M(1, 1, 1, 1, 1, 1, 1, 1), {4, 3}));
+  fs::path out3 = fresh_dir("spectra3");
+  write_results(out3, gap);
+  io::SafetensorsFile st3(out3 / "spectra.safetensors");
+  const io::TensorView& g = st3.at("g/t/0/layer.0.field_sv");
+  ASSERT_EQ(g.shape, (std::vector<int64_t>{3, 2}));
+  std::vector<double> gv(6);
+  io::convert_to(g, gv);
+  EXPECT_EQ(gv[0], 4);
+  EXPECT_EQ(gv[1], 3);
+  EXPECT_TRUE(std::isnan(gv[2]) && std::isnan(gv[3]));
+  EXPECT_EQ(gv[4], 2);
+  EXPECT_EQ(gv[5], 1);
 
   // Synthetic run: every field/weight tensor equals the records bit for bit.
   RunResults s = synthetic_run("syn", 2, 3, 8, 1, 2, false);
