@@ -3,6 +3,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <condition_variable>
 #include <exception>
@@ -12,6 +14,55 @@
 namespace logitrank::model::detail {
 
 int worker_threads() { return std::max(1, openblas_get_num_threads()); }
+
+namespace {
+
+// exp(x) for float32, ~2 ulp, written so the loops using it vectorise (libm expf does
+// not without -ffast-math). x is clamped to [-87, 88]: exp(-87) ~ 1.6e-38 stands for 0.
+inline float fast_exp(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;  // |r| <= ln2/2
+  float p = 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  return p * std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+}
+
+// Softmax of row[0, n) in place (max-subtracted), 16 independent lanes so it vectorises.
+void softmax_inplace(float* row, std::size_t n) {
+  constexpr std::size_t W = 16;
+  float acc[W];
+  for (auto& a : acc) a = row[0];
+  std::size_t j = 0;
+  for (; j + W <= n; j += W)
+    for (std::size_t k = 0; k < W; ++k) acc[k] = acc[k] < row[j + k] ? row[j + k] : acc[k];
+  for (; j < n; ++j) acc[0] = acc[0] < row[j] ? row[j] : acc[0];
+  float m = acc[0];
+  for (auto a : acc) m = m < a ? a : m;
+  for (auto& a : acc) a = 0.0f;
+  j = 0;
+  for (; j + W <= n; j += W)
+    for (std::size_t k = 0; k < W; ++k) {
+      const float e = fast_exp(row[j + k] - m);
+      row[j + k] = e;
+      acc[k] += e;
+    }
+  double sum = 0;
+  for (; j < n; ++j) {
+    row[j] = fast_exp(row[j] - m);
+    sum += row[j];
+  }
+  for (auto a : acc) sum += a;
+  const float inv = static_cast<float>(1.0 / sum);
+  for (j = 0; j < n; ++j) row[j] *= inv;
+}
+
+}  // namespace
 
 namespace {
 
@@ -168,7 +219,7 @@ void gelu(float* x, std::size_t n, bool tanh_approx) {
       for (std::size_t i = b; i < e; ++i) {
         const float v = x[i];
         const float u = k * (v + 0.044715f * v * v * v);
-        x[i] = v / (1.0f + std::exp(-2.0f * u));
+        x[i] = v / (1.0f + fast_exp(-2.0f * u));
       }
     } else {
       for (std::size_t i = b; i < e; ++i) {
@@ -185,7 +236,7 @@ void swiglu(const float* gu, int rows, int inter, float* out) {
       const float* g = gu + r * 2 * inter;
       const float* u = g + inter;
       float* o = out + r * inter;
-      for (int i = 0; i < inter; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      for (int i = 0; i < inter; ++i) o[i] = g[i] / (1.0f + fast_exp(-g[i])) * u[i];
     }
   });
 }
@@ -222,16 +273,8 @@ void causal_attention(const float* q, int ldq, const float* k, int ldk, const fl
           float* row = S + static_cast<std::size_t>(i) * L;
           const int64_t blo = key_lo(i / B * B), bhi = std::min<int64_t>(L, (i / B + 1) * B);
           const int64_t lo = key_lo(i);
-          float m = row[lo];
-          for (int64_t j = lo; j <= i; ++j) m = std::max(m, row[j]);
-          double sum = 0;
-          for (int64_t j = lo; j <= i; ++j) {
-            row[j] = std::exp(row[j] - m);
-            sum += row[j];
-          }
-          const float inv = static_cast<float>(1.0 / sum);
+          softmax_inplace(row + lo, static_cast<std::size_t>(i - lo + 1));
           for (int64_t j = blo; j < lo; ++j) row[j] = 0.0f;
-          for (int64_t j = lo; j <= i; ++j) row[j] *= inv;
           for (int64_t j = i + 1; j < bhi; ++j) row[j] = 0.0f;
         }
     });
