@@ -64,12 +64,13 @@ char32_t compose(char32_t a, char32_t b) {
 }  // namespace
 
 std::string unicode_normalize(std::string_view s, NormalForm form) {
-  // Text made only of code points below U+0300 is unchanged by NFC and NFD.
-  bool simple = true;
+  // ASCII is unchanged by every form; code points below U+0300 are unchanged by NFC.
+  bool ascii = true, below_300 = true;
   for (unsigned char c : s) {
-    if (c >= 0xCC) { simple = false; break; }  // lead bytes of U+0300 and above
+    if (c >= 0x80) ascii = false;
+    if (c >= 0xCC) { below_300 = false; break; }  // lead bytes of U+0300 and above
   }
-  if (simple && (form == NormalForm::NFC || form == NormalForm::NFD)) return std::string(s);
+  if (ascii || (below_300 && form == NormalForm::NFC)) return std::string(s);
 
   const bool compat = form == NormalForm::NFKC || form == NormalForm::NFKD;
   std::vector<char32_t> buf;

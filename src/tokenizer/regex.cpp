@@ -33,8 +33,8 @@ Regex::Regex(const std::string& pattern, const std::string& where, bool literal)
     : pattern_(pattern), where_(where) {
   int err = 0;
   PCRE2_SIZE off = 0;
-  uint32_t opts = PCRE2_UTF | PCRE2_UCP;
-  if (literal) opts |= PCRE2_LITERAL;
+  // PCRE2_LITERAL admits only a few other options (UCP is not one of them).
+  uint32_t opts = literal ? (PCRE2_UTF | PCRE2_LITERAL) : (PCRE2_UTF | PCRE2_UCP);
   auto* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), opts, &err, &off, nullptr);
   if (!code) {
     PCRE2_UCHAR msg[256];
