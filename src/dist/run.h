@@ -13,8 +13,10 @@
 // Signals: SIGTERM, SIGINT and SIGUSR1 (on rank 0 or any worker) stop handing out units;
 // units in flight finish and are saved; then rank 0 prints "interrupted: N of M units saved;
 // rerun with --resume" and every rank returns 3 (kExitInterrupted; job scripts requeue on 3).
-// Under Open MPI's mpirun, send SIGUSR1 to mpirun (it forwards it to every rank); Slurm's
-// scancel/time limit delivers SIGTERM to every rank directly.
+// Under Open MPI's mpirun, send SIGUSR1 to mpirun (it forwards it to every rank; exit 3).
+// SIGTERM to mpirun also reaches the ranks and the finished units are saved, but mpirun then
+// ends the job itself and exits 1. Slurm's scancel/time limit signals every rank directly.
+// Units are saved as they finish, so even a SIGKILL loses only the units in flight.
 // Progress on stderr from rank 0: "[units 12/40] elapsed 00:01:03 ETA 00:02:30", at most
 // every 2 s and once at the end.
 #include <filesystem>
