@@ -337,3 +337,32 @@ TEST(Llama2c, LayoutVariants) {
   write_all(t.path / "nocls.bin", missing);
   expect_input_error([&] { Model::open(t.path / "nocls.bin"); }, {"nocls.bin", "wcls"});
 }
+
+// Mistral sliding window at model level: with window 8, query i sees keys i-7..i. Layer 0's
+// Q/K do not depend on attention; at layer 1 positions < 8 are unchanged, later ones differ.
+TEST(SlidingWindow, MistralWindowChangesOnlyLatePositions) {
+  TempDir t;
+  copy_checkpoint(data() / "fixtures/tiny-mistral", t.path / "m");
+  edit_config(t.path / "m/config.json", [](nlohmann::json& j) { j["sliding_window"] = 8; });
+  auto a = Model::open(data() / "fixtures/tiny-mistral");
+  auto b = Model::open(t.path / "m");
+  EXPECT_EQ(b->config().sliding_window, 8);
+  const auto j = io::read_json_file(data() / "fixtures/tiny-mistral/input_ids.json");
+  std::vector<int32_t> ids;
+  for (const auto& v : j) ids.push_back(v.get<int32_t>());
+  std::vector<int> layers = {0, 1};
+  std::vector<LayerQK> qa, qb;
+  a->forward_qk(ids, layers, [&](const LayerQK& x) { qa.push_back(x); });
+  b->forward_qk(ids, layers, [&](const LayerQK& x) { qb.push_back(x); });
+  ASSERT_EQ(qa.size(), 2u);
+  ASSERT_EQ(qb.size(), 2u);
+  EXPECT_EQ(qa[0].q, qb[0].q);
+  const int dh = qa[1].head_dim;
+  for (int h = 0; h < qa[1].n_heads; ++h) {
+    const auto x = qa[1].q_head(h), y = qb[1].q_head(h);
+    for (int p = 0; p < 8 * dh; ++p) ASSERT_EQ(x[p], y[p]) << "head " << h << " elem " << p;
+    double diff = 0;
+    for (std::size_t p = 8 * dh; p < x.size(); ++p) diff = std::max(diff, std::abs(x[p] - y[p]));
+    EXPECT_GT(diff, 1e-6) << "head " << h;
+  }
+}

@@ -346,3 +346,37 @@ TEST(Llama2c, MatchesRunCAttentionScores) {
                 worst, max_abs);
   }
 }
+
+// Windows longer than the attention's 256-row blocks: by causality the first 128
+// positions must still match the golden (computed on those 128 tokens alone).
+TEST(Forward, LongWindowPrefixMatchesGolden) {
+  for (const char* name : {"models/gutenberg-gpt2-mini", "models/gutenberg-llama-mini"}) {
+    const fs::path dir = data() / name;
+    auto m = Model::open(dir);
+    auto ids = read_ids(dir);
+    const int L0 = static_cast<int>(ids.size());
+    ASSERT_EQ(L0, 128);
+    for (int i = 0; i < 600 - L0; ++i) ids.push_back(ids[static_cast<std::size_t>(i * 7 % L0)]);
+    if (m->config().family == model::Family::GPT2) ids.resize(static_cast<std::size_t>(m->config().max_positions));
+    const auto qks = run_all(*m, ids);
+    io::SafetensorsFile g(dir / "golden.safetensors");
+    double worst = 0;
+    for (const auto& qk : qks) {
+      const std::string l = "layer." + std::to_string(qk.layer);
+      for (const char* which : {"q", "k"}) {
+        const auto gv = golden(g, l + "." + which);
+        const int nh = which[0] == 'q' ? qk.n_heads : qk.n_kv_heads;
+        std::vector<double> prefix;
+        for (int h = 0; h < nh; ++h) {
+          const auto v = which[0] == 'q' ? qk.q_head(h) : qk.k_head(h);
+          prefix.insert(prefix.end(), v.begin(), v.begin() + static_cast<std::ptrdiff_t>(L0) * qk.head_dim);
+        }
+        const double e = rel_err(prefix, gv);
+        worst = std::max(worst, e);
+        EXPECT_LE(e, 1e-4) << name << " " << l << "." << which;  // float32 vs float64 golden
+      }
+    }
+    std::printf("[ long    ] %s L=%zu: first %d positions vs golden, max rel err %.3e (tol 1e-4)\n", name, ids.size(), L0,
+                worst);
+  }
+}
