@@ -127,6 +127,35 @@ grep -q "got USR1" "$FAKE_LOG" || fail "pbs timer did not reach the run"
 grep -q "qrerun 77.pbs" "$FAKE_LOG" || { cat "$FAKE_LOG"; fail "no qrerun"; }
 ok "pbs: walltime timer -> USR1 forwarded, status 3 -> qrerun"
 
+# ---- the real run interrupted through the job script, then resumed ----
+# demo.yaml with up to 8 windows per text (~60 units); USR1 goes to the job shell as soon as the
+# first unit is saved, long before the last.
+export LOGITRANK_RESULTS=$WORK/real LOGITRANK_ARGS="--set windows=8"
+export LOGITRANK_LAUNCH="$MPIRUN $FLAGS -np 2"
+env -u SLURM_JOB_ID bash jobs/slurm/logitrank-model.sbatch configs/demo.yaml >"$WORK/real1.log" 2>&1 &
+job=$!
+for _ in $(seq 1200); do
+  [ -n "$(find "$WORK/real/demo/units" -type f 2>/dev/null | head -1)" ] && break
+  sleep 0.05
+done
+kill -USR1 "$job"
+set +e
+wait "$job"
+rc=$?
+set -e
+[ "$rc" -eq 3 ] || { cat "$WORK/real1.log"; fail "interrupted real run exited $rc (expected 3)"; }
+grep -q "interrupted: [0-9]* of [0-9]* units saved; rerun with --resume" "$WORK/real1.log" || { grep -v "^\[units" "$WORK/real1.log"; fail "interrupt message"; }
+[ ! -e "$WORK/real/demo/heads.csv" ] || fail "an interrupted run left heads.csv"
+env -u SLURM_JOB_ID bash jobs/slurm/logitrank-model.sbatch configs/demo.yaml >"$WORK/real2.log" 2>&1 \
+  || { cat "$WORK/real2.log"; fail "resumed run"; }
+grep -q "resumed [1-9][0-9]* of [0-9]* units" "$WORK/real2.log" || { cat "$WORK/real2.log"; fail "the rerun did not resume"; }
+for m in gutenberg-gpt2-mini gutenberg-llama-mini; do
+  grep -q "^$m,dracula,0,3,3," "$WORK/real/demo/heads.csv" || fail "resumed run: heads.csv lacks $m"
+done
+[ -s "$WORK/real/demo/summary.md" ] || fail "resumed run: summary.md"
+unset LOGITRANK_ARGS
+ok "real run: USR1 through the job script -> status 3, rerun resumes and completes"
+
 # ---- submit-paper.sh with fake submit commands ----
 cat >"$WORK/fakebin/sbatch" <<'EOF'
 #!/usr/bin/env bash
@@ -160,4 +189,4 @@ for m in gpt2 llama-3.2-1b llama-3.2-3b qwen2.5-3b mistral-7b; do [ -f "configs/
 ok "submit-paper.sh (slurm array, slurm per-model, pbs)"
 
 echo "$passed passed, 0 failed"
-[ "$passed" -eq 7 ]
+[ "$passed" -eq 8 ]
