@@ -83,6 +83,10 @@ class Model {
   // Forward pass in float32 over `ids` (one window). Calls `sink` once per layer listed
   // in `layers` (ascending, unique), in order, and stops after the last one. Weights are
   // converted to float32 one layer at a time into reused buffers.
+  // The LayerQK handed to `sink` is reused for the next layer: copy what must outlive the
+  // call. One Model must not run two forward_qk calls at once (it owns the buffers).
+  // InputError for ids outside the vocabulary, layers out of range or not ascending,
+  // a GPT-2 window longer than n_positions, and NaN/Inf in a weight as it is converted.
   virtual void forward_qk(std::span<const int32_t> ids, std::span<const int> layers,
                           const std::function<void(const LayerQK&)>& sink) = 0;
 

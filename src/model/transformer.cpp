@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <sstream>
 
 #include "io/error.h"
 #include "model/kernels.h"

@@ -240,6 +240,14 @@ TEST(Config, FieldsOfEachFamily) {
     EXPECT_TRUE(c.qkv_bias);
     EXPECT_EQ(c.storage_dtype, "F32");
     EXPECT_EQ(m->default_name(), "tiny-gpt2");
+    EXPECT_EQ(Model::open(data().string() + "/fixtures/tiny-gpt2/")->default_name(), "tiny-gpt2");
+    EXPECT_EQ(Model::open(data() / "fixtures/tiny-gpt2/config.json")->default_name(), "tiny-gpt2");
+    EXPECT_THROW(Model::open(data() / "fixtures/tiny-gpt2/model.safetensors"), InputError);
+    EXPECT_TRUE(m->default_tokenizer().empty());
+    const auto files = m->files();
+    ASSERT_EQ(files.size(), 2u);  // config.json, model.safetensors
+    EXPECT_EQ(files[0].filename(), "config.json");
+    EXPECT_EQ(m->checkpoint_bytes(), fs::file_size(data() / "fixtures/tiny-gpt2/model.safetensors"));
   }
   {
     auto m = Model::open(data() / "fixtures/tiny-llama");
