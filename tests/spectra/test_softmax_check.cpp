@@ -138,6 +138,27 @@ TEST(SoftmaxCheck, BoundHoldsOnEveryGoldenHeadAndRank) {
   EXPECT_GT(points, 0);
 }
 
+// L above the 256-row block of the implementation: several row blocks, a ragged last one.
+TEST(SoftmaxCheck, ManyRowBlocksMatchDenseReference) {
+  const int L = 600, dh = 8;
+  const auto q = lt::random_matrix(L, dh, 51, 1.5), k = lt::random_matrix(L, dh, 52, 1.5, 0.7);
+  const int ranks[] = {0, 3, 8, 9};
+  const auto curve = ls::softmax_truncation_curve(q, k, L, dh, ranks);
+  const auto field = ls::centered_field(q, k, L, dh);
+  const DenseSvd svd = dense_svd(field, L);
+  for (std::size_t t = 0; t < std::size(ranks); ++t) {
+    SCOPED_TRACE("r = " + std::to_string(ranks[t]));
+    const Reference ref = reference(field, truncate(svd, L, ranks[t]), L);
+    EXPECT_NEAR(curve[t].tv_full, ref.tv_full, 1e-9);
+    EXPECT_NEAR(curve[t].tv_causal, ref.tv_causal, 1e-9);
+    EXPECT_NEAR(curve[t].bound_full, ref.bound_full, 1e-9);
+    EXPECT_LE(curve[t].tv_full, curve[t].bound_full + 1e-12);
+    EXPECT_LE(curve[t].tv_causal, ref.bound_causal + 1e-12);
+  }
+  EXPECT_GT(curve[1].tv_full, 1e-6);   // a real truncation error at r = 3
+  EXPECT_LE(curve[2].tv_full, 1e-12);  // r = d_h reproduces the field
+}
+
 TEST(SoftmaxCheck, RankZeroComparesWithUniformAttention) {
   const int L = 12, dh = 4;
   const auto q = lt::random_matrix(L, dh, 7, 2.0), k = lt::random_matrix(L, dh, 8, 2.0);
