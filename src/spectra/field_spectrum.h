@@ -2,6 +2,8 @@
 // Singular values of the row-centred logit field of one head,
 //   E~ = Q K_c^T / sqrt(d_h),  K_c = K - 1 mean(K)^T,
 // computed in float64. Q and K are L x d_h, row-major (row = position).
+// Every function throws std::invalid_argument when a span does not hold L x d_h values
+// (L, d_h >= 1); the spectrum functions throw std::domain_error on NaN/Inf input.
 #include <span>
 #include <vector>
 

@@ -6,7 +6,10 @@
 
 namespace logitrank::spectra {
 
-// sv: singular values, descending, >= 0. Any length (including 0).
+// sv: singular values, descending, >= 0. Any length (including 0). An unsorted spectrum is
+// sorted first; a negative or non-finite value throws std::invalid_argument.
+// c_k is (running sum of sigma^2) / (total) in double, compared with p directly, so an
+// energy fraction exactly equal to p (e.g. 16/20 for p = 0.8) counts as reached.
 // Edge cases: an all-zero or empty spectrum gives every k = 0, erank = pr =
 // stable_rank = 0 and numerical_rank = 0.
 SpectrumMetrics compute_metrics(std::span<const double> sv);
