@@ -1,5 +1,6 @@
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -66,6 +67,28 @@ std::unique_ptr<Tokenizer> Tokenizer::open(const fs::path& path) {
   if (c == '{') return open_hf_json(path);
   throw InputError(path.string() +
                    ": unknown tokenizer format (expected tokenizer.json, a SentencePiece .model or a llama2.c .bin)");
+}
+
+fs::path find_tokenizer_for_model(const fs::path& model) {
+  std::error_code ec;
+  const bool is_dir = fs::is_directory(model, ec);
+  if (!is_dir && !fs::is_regular_file(model, ec)) throw InputError(model.string() + ": model not found");
+  const fs::path dir = is_dir ? model : model.parent_path().empty() ? fs::path(".") : model.parent_path();
+  for (const char* name : {"tokenizer.json", "tokenizer.model", "tokenizer.bin"})
+    if (fs::is_regular_file(dir / name, ec)) return dir / name;
+  if (!is_dir) {
+    std::vector<fs::path> found;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string n = e.path().filename().string();
+      if (e.is_regular_file() && n.rfind("tok", 0) == 0 && e.path().extension() == ".bin" &&
+          !fs::equivalent(e.path(), model, ec))
+        found.push_back(e.path());
+    }
+    std::sort(found.begin(), found.end());
+    if (!found.empty()) return found.front();
+  }
+  throw InputError(model.string() + ": no tokenizer found beside the model (looked for tokenizer.json, "
+                   "tokenizer.model, tokenizer.bin" + std::string(is_dir ? "" : ", tok*.bin") + "); pass --tokenizer");
 }
 
 }  // namespace logitrank::tokenizer

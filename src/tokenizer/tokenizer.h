@@ -30,4 +30,10 @@ class Tokenizer {
   virtual std::string kind() const = 0;  // "hf-bpe", "sentencepiece", "llama2c" ...
 };
 
+// The tokenizer that goes with a model, for `run --model` without --tokenizer: in an HF
+// checkpoint folder its tokenizer.json, tokenizer.model or tokenizer.bin (in that order);
+// beside a llama2.c .bin checkpoint the same names, then tok*.bin. Throws InputError
+// naming the model when there is none. Open the result with Tokenizer::open.
+std::filesystem::path find_tokenizer_for_model(const std::filesystem::path& model);
+
 }  // namespace logitrank::tokenizer

@@ -133,3 +133,30 @@ TEST(BadTokenizer, SentencePieceAndLlama2c) {
 
 }  // namespace
 }  // namespace logitrank::tokenizer::test
+
+namespace logitrank::tokenizer::test {
+namespace {
+
+TEST(FindTokenizer, BesideModels) {
+  const auto data = logitrank::testing::data_dir();
+  EXPECT_EQ(find_tokenizer_for_model(data / "models/gutenberg-gpt2-mini"),
+            data / "models/gutenberg-gpt2-mini/tokenizer.json");
+  auto dir = temp_dir() / "l2c";
+  fs::create_directories(dir);
+  write("l2c/model.bin", "xx");
+  std::string msg;
+  try {
+    find_tokenizer_for_model(dir / "model.bin");
+  } catch (const InputError& e) {
+    msg = e.what();
+  }
+  expect_has(msg, "model.bin: no tokenizer found");
+  write("l2c/tok512.bin", "yy");
+  EXPECT_EQ(find_tokenizer_for_model(dir / "model.bin"), dir / "tok512.bin");
+  write("l2c/tokenizer.model", "zz");
+  EXPECT_EQ(find_tokenizer_for_model(dir / "model.bin"), dir / "tokenizer.model");
+  EXPECT_THROW(find_tokenizer_for_model("/nonexistent/model"), InputError);
+}
+
+}  // namespace
+}  // namespace logitrank::tokenizer::test
