@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include <mpi.h>
+
 #include "commands.h"
 #include "io/error.h"
 #include "io/safetensors.h"
@@ -124,6 +126,9 @@ Handler add_inspect_command(CLI::App& app) {
       "inspect", "checkpoint summary: family, layers, heads, kv heads, d, d_h, dtypes, bytes; or a .safetensors file's tensors");
   sub->add_option("PATH", *path, "checkpoint folder, llama2.c .bin, or .safetensors file")->required();
   return [path]() -> int {
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank != 0) return 0;  // a single-process command
     const fs::path p(*path);
     std::error_code ec;
     if (!fs::exists(p, ec)) throw InputError(p.string() + ": no such file or folder");

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include <mpi.h>
+
 #include "commands.h"
 #include "io/error.h"
 #include "model/make_checkpoint.h"
@@ -31,6 +33,9 @@ std::string human_bytes(double b) {
 }
 
 int run(const Options& o) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank != 0) return 0;  // a single-process command: under mpirun only rank 0 writes
   if (o.list) {
     for (const auto& n : model::known_checkpoints()) {
       const auto plan = model::plan_checkpoint(n);
