@@ -84,7 +84,7 @@ struct Window {
 
 void plan_qk(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettings& settings, WorkPlan& plan,
              std::set<std::string>& model_names) {
-  require_file(spec.qk, "--qk");
+  require_file(spec.qk, "qk file");
   QkSource src(spec.qk);
   fs::path parent = spec.qk.parent_path().filename();
   std::string model = !spec.name.empty() ? spec.name
@@ -126,7 +126,7 @@ void plan_qk(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettings&
 void plan_model(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettings& settings, WorkPlan& plan,
                 std::set<std::string>& model_names) {
   std::error_code ec;
-  if (!fs::exists(spec.path, ec)) throw InputError(fmt::format("{}: no such file or folder (--model)", spec.path.string()));
+  if (!fs::exists(spec.path, ec)) throw InputError(fmt::format("{}: no such file or folder (model)", spec.path.string()));
   auto mdl = model::Model::open(spec.path);
   const auto& mc = mdl->config();
   std::string model = spec.name.empty() ? mdl->default_name() : spec.name;
@@ -184,12 +184,12 @@ void plan_model(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettin
     fs::path tok_path = spec.tokenizer.empty() ? mdl->default_tokenizer() : spec.tokenizer;
     if (tok_path.empty())
       throw InputError(fmt::format("{}: no tokenizer found beside the model; pass --tokenizer", spec.path.string()));
-    if (!fs::exists(tok_path, ec)) throw InputError(fmt::format("{}: no such file (--tokenizer)", tok_path.string()));
+    if (!fs::exists(tok_path, ec)) throw InputError(fmt::format("{}: no such file (tokenizer)", tok_path.string()));
     auto tok = tokenizer::Tokenizer::open(tok_path);
     mj["tokenizer"] = {{"path", tok_path.string()}, {"kind", tok->kind()}};
     std::optional<int32_t> bos = cfg.bos ? tok->bos_id() : std::nullopt;
     for (const auto& ts : cfg.texts) {
-      require_file(ts.path, "--text");
+      require_file(ts.path, "text");
       std::string name = input_name(ts);
       check_unique(text_names, name, fmt::format("text of model '{}'", model));
       auto text = tokenizer::load_text(ts.path, cfg.strip_gutenberg);
@@ -212,7 +212,7 @@ void plan_model(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettin
     }
   }
   for (const auto& ts : cfg.token_ids) {
-    require_file(ts.path, "--token-ids");
+    require_file(ts.path, "token ids");
     std::string name = input_name(ts);
     check_unique(text_names, name, fmt::format("text of model '{}'", model));
     std::vector<int32_t> ids = read_ids(ts.path, mc.vocab_size);

@@ -90,7 +90,7 @@ cases() {  # cases TAG LAUNCHER...
   expect "$tag.layers" "layer 7 out of range \(the model has 2 layers" "$@" -- --qk "$TMP/good.safetensors" --layers 0,7
   expect "$tag.config_key" "typo\.yaml: unknown key 'seqlen' \(did you mean 'seq_len'\?\)" "$@" -- --config "$TMP/typo.yaml"
   expect "$tag.missing_text" "absent\.txt: no such file" "$@" -- --model "$DATA/models/gutenberg-gpt2-mini" --text "$TMP/absent.txt"
-  expect "$tag.missing_model" "no-model: no such file or folder" "$@" -- --model "$TMP/no-model" --text "$DATA/texts/dracula.txt"
+  expect "$tag.missing_model" "no-model: no such file or folder \(model\)" "$@" -- --model "$TMP/no-model" --text "$DATA/texts/dracula.txt"
 }
 
 cases single
