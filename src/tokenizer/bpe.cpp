@@ -52,7 +52,7 @@ void BpeModel::load(const nlohmann::json& model, const std::string& file) {
     if (!it.value().is_number_integer())
       throw InputError(file + ": model.vocab[\"" + it.key() + "\"] is not an integer id");
     int64_t id = it.value().get<int64_t>();
-    if (id < 0 || id > INT32_MAX) throw InputError(file + ": model.vocab id " + std::to_string(id) + " out of range");
+    if (id < 0 || id >= kMaxTokenId) throw InputError(file + ": model.vocab id " + std::to_string(id) + " out of range");
     vocab_.emplace(it.key(), static_cast<int32_t>(id));
     max_id = std::max<int32_t>(max_id, static_cast<int32_t>(id));
   }

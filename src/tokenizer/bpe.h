@@ -11,6 +11,9 @@
 
 namespace logitrank::tokenizer {
 
+// Ids at or above this are rejected as damaged files (real vocabularies are < 1M).
+inline constexpr int64_t kMaxTokenId = 1 << 24;
+
 struct SvHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }

@@ -452,7 +452,8 @@ class HfTokenizer final : public Tokenizer {
         AddedToken t{a["content"].get<std::string>(), a["id"].get<int32_t>(), get_bool(a, "special", false),
                      get_bool(a, "lstrip", false), get_bool(a, "rstrip", false), get_bool(a, "single_word", false),
                      get_bool(a, "normalized", false)};
-        if (t.id < 0) throw InputError(file_ + ": added token \"" + t.content + "\" has a negative id");
+        if (t.id < 0 || t.id >= kMaxTokenId)
+          throw InputError(file_ + ": added token \"" + t.content + "\" has id " + std::to_string(t.id) + " out of range");
         if (t.content.empty()) continue;
         if (static_cast<std::size_t>(t.id) >= id_to_token_.size()) id_to_token_.resize(t.id + 1);
         id_to_token_[t.id] = t.content;
@@ -668,7 +669,12 @@ class HfTokenizer final : public Tokenizer {
 }  // namespace
 
 std::unique_ptr<Tokenizer> open_hf_json(const std::filesystem::path& path) {
-  return std::make_unique<HfTokenizer>(path);
+  try {
+    return std::make_unique<HfTokenizer>(path);
+  } catch (const json::exception& e) {
+    // A field of an unexpected JSON type somewhere in the file.
+    throw InputError(path.string() + ": unexpected tokenizer.json structure: " + e.what());
+  }
 }
 
 }  // namespace logitrank::tokenizer
