@@ -137,8 +137,10 @@ ScheduleOutcome run_schedule(MPI_Comm comm, const std::vector<Unit>& todo, const
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   if (size == 1) return run_alone(todo, cb);
-  if (rank == 0) return run_coordinator(comm, size, todo, cb);
-  return run_worker(comm, cb);
+  ScheduleOutcome out = rank == 0 ? run_coordinator(comm, size, todo, cb) : run_worker(comm, cb);
+  // Every rank leaves together, so messages of one schedule never meet the next one's.
+  MPI_Barrier(comm);
+  return out;
 }
 
 }  // namespace logitrank::dist

@@ -44,7 +44,8 @@ struct ScheduleOutcome {
 };
 
 // Rank 0 passes the units to compute (plan order); workers pass an empty list.
-// Never throws for errors inside `compute` or `on_done`: they end up in the outcome.
+// Collective over comm (all ranks return together). Never throws for errors inside `compute`
+// or `on_done`: they end up in the outcome.
 ScheduleOutcome run_schedule(MPI_Comm comm, const std::vector<Unit>& todo, const ScheduleCallbacks& cb);
 
 }  // namespace logitrank::dist
