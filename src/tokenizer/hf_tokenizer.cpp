@@ -42,6 +42,7 @@ std::unique_ptr<Regex> pattern_of(const json& j, const std::string& where) {
 // ---------------------------------------------------------------- normalizers
 struct NormStep {
   enum Kind { Unicode, Replace, Prepend, Strip } kind;
+  explicit NormStep(Kind k) : kind(k) {}
   NormalForm form = NormalForm::NFC;
   std::unique_ptr<Regex> re;
   std::string content;
@@ -124,6 +125,7 @@ struct Piece {
 
 struct PreStep {
   enum Kind { Split, ByteLevel, Metaspace } kind;
+  explicit PreStep(Kind k) : kind(k) {}
   std::unique_ptr<Regex> re;  // Split; ByteLevel with use_regex
   Behavior behavior = Behavior::Isolated;
   bool invert = false;
@@ -286,6 +288,7 @@ void split_piece(const Piece& p, const Regex& re, Behavior behavior, bool invert
 // ------------------------------------------------------------------ decoders
 struct DecStep {
   enum Kind { ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip } kind;
+  DecStep(Kind k) : kind(k) {}  // NOLINT: implicit, so {DecStep::Fuse} works
   std::string pattern, content;
   PrependScheme prepend = PrependScheme::Always;
   int start = 0, stop = 0;
