@@ -447,8 +447,24 @@ void fill_values(const PlannedTensor& t, uint64_t seed, uint64_t offset, std::sp
     }
     case Init::Normal: {
       const uint64_t key = tensor_key(seed, t.name);
-      for (std::size_t i = 0; i < out.size(); ++i)
-        out[i] = static_cast<float>(t.stddev * standard_normal_at(key, offset + i));
+      const std::size_t n = out.size();
+      std::size_t k = 0;
+      if (n > 0 && (offset & 1)) {  // a chunk starting on the sine half of a pair
+        out[0] = static_cast<float>(t.stddev * standard_normal_at(key, offset));
+        k = 1;
+      }
+      // Whole pairs: one draw, one log and sqrt for both halves (same values as
+      // standard_normal_at element by element).
+      for (; k + 1 < n; k += 2) {
+        const uint64_t z = mix64(key + ((offset + k) / 2 + 1) * kGolden);
+        const double u1 = (static_cast<double>(z >> 32) + 0.5) * 0x1p-32;
+        const double u2 = static_cast<double>(z & 0xffffffffu) * 0x1p-32;
+        const double r = std::sqrt(-2.0 * std::log(u1));
+        const double a = 2.0 * std::numbers::pi * u2;
+        out[k] = static_cast<float>(t.stddev * (r * std::cos(a)));
+        out[k + 1] = static_cast<float>(t.stddev * (r * std::sin(a)));
+      }
+      if (k < n) out[k] = static_cast<float>(t.stddev * standard_normal_at(key, offset + k));
       return;
     }
   }
