@@ -31,6 +31,16 @@ TEST(GutenbergMini, BookTokenCountsFromReadme) {
   const auto& tok = cached(data / "models/gutenberg-gpt2-mini/tokenizer.json");
   EXPECT_EQ(tok.encode(slurp(data / "texts/alice_in_wonderland.txt")).size(), 48963u);
   EXPECT_EQ(tok.encode(slurp(data / "texts/dracula.txt")).size(), 281915u);
+  // "1,535,555 in all" over the seven books.
+  std::size_t total = 0;
+  int books = 0;
+  for (const auto& e : std::filesystem::directory_iterator(data / "texts")) {
+    if (e.path().extension() != ".txt") continue;
+    total += tok.encode(slurp(e.path())).size();
+    ++books;
+  }
+  EXPECT_EQ(books, 7);
+  EXPECT_EQ(total, 1535555u);
 }
 
 class BookRoundTrip : public ::testing::TestWithParam<std::string> {};
