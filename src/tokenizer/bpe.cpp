@@ -103,7 +103,7 @@ void BpeModel::load(const nlohmann::json& model, const std::string& file) {
       throw InputError(file + ": model.merges[" + std::to_string(rank) + "] (\"" + a + "\", \"" + b +
                        "\") uses a token that is not in the vocab");
     uint64_t key = (uint64_t(uint32_t(ia->second)) << 32) | uint32_t(ib->second);
-    merges_.emplace(key, std::make_pair(rank, ic->second));  // first (lowest) rank wins
+    merges_[key] = std::make_pair(rank, ic->second);  // a repeated pair keeps its last rank, as HF's map does
     ++rank;
   }
 
