@@ -56,8 +56,13 @@ class Progress {
   void tick() {
     if (seconds_since(last_) >= 2.0) print();
   }
+  // At the end: once, unless the last line already showed the final count.
+  void finish() {
+    if (printed_done_ != done_) print();
+  }
   void print() {
     last_ = Clock::now();
+    printed_done_ = done_;
     double el = seconds_since(start_);
     std::string eta = computed_ > 0 ? hms(el / computed_ * (total_ - done_)) : std::string("--:--:--");
     std::fprintf(stderr, "[units %d/%d] elapsed %s ETA %s\n", done_, total_, hms(el).c_str(), eta.c_str());
@@ -66,7 +71,7 @@ class Progress {
   int done() const { return done_; }
 
  private:
-  int total_, done_, computed_ = 0;
+  int total_, done_, computed_ = 0, printed_done_ = -1;
   Clock::time_point start_, last_;
 };
 
@@ -324,7 +329,7 @@ int run(const RunRequest& req, MPI_Comm comm) {
   // 3. Rank 0 reports, or writes the results folder.
   if (rank == 0) {
     c.timings["compute_s"] = seconds_since(t_compute);
-    progress->print();
+    progress->finish();
     if (outcome.error_status) {
       if (outcome.error.rfind("internal error: ", 0) == 0)
         std::fprintf(stderr, "logitrank: %s\n", outcome.error.c_str());
