@@ -39,7 +39,7 @@ run() {  # run LABEL CMD...
 
 {
   echo "# logitrank benchmarks  $(date -u '+%Y-%m-%d %H:%M UTC')  $(uname -n)"
-  echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+  echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   ran=0
   # The known ones first, in a fixed order; then any other bench_* executable.
   for name in bench_spectra bench_scalapack bench_tokenize bench_forward bench_rss; do
@@ -51,7 +51,12 @@ run() {  # run LABEL CMD...
         run "$name (mpirun -np 1)" "$MPIRUN" "${MPIRUN_FLAGS[@]}" -np 1 "$exe"
         run "$name (mpirun -np 2)" "$MPIRUN" "${MPIRUN_FLAGS[@]}" -np 2 "$exe"
         ;;
-      bench_forward | bench_rss)
+      bench_forward)
+        run "$name" "$exe" --scratch "$SCRATCH"
+        # One core each for the forward and sgemm: the ratio is less sensitive to other load.
+        run "$name (OPENBLAS_NUM_THREADS=1)" env OPENBLAS_NUM_THREADS=1 "$exe" --scratch "$SCRATCH" --reps 3
+        ;;
+      bench_rss)
         run "$name" "$exe" --scratch "$SCRATCH"
         ;;
       *)
