@@ -173,6 +173,10 @@ json build_manifest(const Coordinator& c, int ranks, const json& timings) {
   m["finished_utc"] = utc_now("%Y-%m-%dT%H:%M:%SZ");
   m["config"] = c.cfg.to_json();
   m["config"]["out"] = c.out.string();
+  // Echo the names actually used (defaults resolved); plan inputs keep the config's order.
+  auto& models = m["config"]["models"];
+  for (std::size_t i = 0; i < models.size() && i < c.plan.inputs["models"].size(); ++i)
+    models[i]["name"] = c.plan.inputs["models"][i]["name"];
   m["config_hash"] = c.plan.config_hash;
   m["inputs"] = c.plan.inputs;
   m["units"] = {{"total", c.plan.units.size()}, {"resumed", c.resumed},
