@@ -52,6 +52,19 @@ double time_sgemm(int M, int N, int K, int reps) {
   return best(t);
 }
 
+// Best seconds of one C[M,N] = A[M,K] B^T (B stored [N,K]) call, as the Q K^T of one head.
+double time_sgemm_nt(int M, int N, int K, int reps) {
+  std::vector<float> a(static_cast<std::size_t>(M) * K, 0.01f), b(static_cast<std::size_t>(N) * K, 0.02f),
+      c(static_cast<std::size_t>(M) * N);
+  std::vector<double> t;
+  for (int r = 0; r <= reps; ++r) {
+    const double t0 = bench::now_s();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.f, a.data(), K, b.data(), K, 0.f, c.data(), N);
+    if (r > 0) t.push_back(bench::now_s() - t0);
+  }
+  return best(t);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +145,22 @@ int main(int argc, char** argv) {
   const double ratio1 = (flops_nominal / t_fwd) / (g1 / t_g1), ratio2 = (flops_nominal / t_fwd) / (g2 / t_g2);
   std::printf("ratio forward(nominal) / sgemm %dx%dx%d: %.1f%%   / sgemm 2048^3: %.1f%%   (target >= 60%%: %s)\n", M, K, N,
               100 * ratio1, 100 * ratio2, std::min(ratio1, ratio2) >= 0.6 ? "met" : "NOT met");
+  // Diagnostic: the same matrix products as the forward, each timed alone (nominal, full
+  // L x L attention per head). forward time minus this is what the forward spends outside
+  // sgemm (norms, GELU/SwiGLU, softmax, weight conversion, copies) or in less efficient calls.
+  {
+    const int dI = c.hidden, qw = static_cast<int>(qkv_w), aw = static_cast<int>(attn_w), ff = c.intermediate;
+    const int dh = c.head_dim;
+    const double t_proj = time_sgemm(L, qw, dI, 2) + time_sgemm(L, dI, aw, 2) +
+                          (mlp_mats - 1) * time_sgemm(L, ff, dI, 2) + time_sgemm(L, dI, ff, 2);
+    const double t_att = c.n_heads * (time_sgemm_nt(L, L, dh, 2) + time_sgemm(L, dh, L, 2));
+    const double t_gemm = (n - 1) * (t_proj + t_att) + time_sgemm(L, qw, dI, 2);
+    std::printf("%-44s %10.2f %10.4f %10.1f\n", "the forward's sgemm calls alone (nominal)", flops_nominal / 1e9, t_gemm,
+                flops_nominal / t_gemm / 1e9);
+    std::printf("  of which attention (QK^T, PV per head)                 %10.4f\n", (n - 1) * t_att);
+    std::printf("forward time outside those sgemm calls: %.4f s (%.0f%% of the forward)\n", t_fwd - t_gemm,
+                100 * (t_fwd - t_gemm) / t_fwd);
+  }
   std::printf("(checksum %.6g)\n", checksum);
   return 0;
 }
