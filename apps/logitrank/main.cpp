@@ -74,8 +74,10 @@ int main(int argc, char** argv) {
     if (world_rank() == 0) app.exit(e);
     return 0;
   } catch (const CLI::ParseError& e) {
+    // Every rank parses the same arguments and fails the same way, so no rank is left
+    // waiting: one line from rank 0 and a clean exit (MPI_Abort would add its banner).
     if (world_rank() == 0) std::fprintf(stderr, "logitrank: %s\n", e.what());
-    abort_all(2);
+    return 2;
   }
 
   for (auto& [sub, handler] : commands) {

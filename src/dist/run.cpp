@@ -4,7 +4,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <thread>
 #include <tuple>
 
 #include <cblas.h>
@@ -203,6 +205,24 @@ void write_final(Coordinator& c, int ranks) {
   report::write_results(c.out, rr);
 }
 
+// OpenBLAS threads per rank. An explicit `threads` wins, then OPENBLAS_NUM_THREADS /
+// OMP_NUM_THREADS from the environment; otherwise the node's cores are shared among the
+// ranks placed on it, so that N ranks on a node never start N x cores BLAS threads
+// (oversubscription made pdgesvd on 2 ranks slower than on 1).
+int blas_threads_per_rank(int configured, MPI_Comm comm) {
+  if (configured > 0) return configured;
+  for (const char* var : {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}) {
+    if (const char* v = std::getenv(var); v && std::atoi(v) > 0) return std::atoi(v);
+  }
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int local_ranks = 1;
+  MPI_Comm_size(node, &local_ranks);
+  MPI_Comm_free(&node);
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return std::max(1, cores / local_ranks);
+}
+
 }  // namespace
 
 fs::path default_out_dir() { return fs::path("results") / utc_now("%Y%m%dT%H%M%SZ"); }
@@ -255,6 +275,7 @@ RunConfig resolve_config(const RunRequest& req) {
   return cfg;
 }
 
+
 int run(const RunRequest& req, MPI_Comm comm) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
@@ -281,7 +302,7 @@ int run(const RunRequest& req, MPI_Comm comm) {
 
   const bool collective = bcast_int(rank == 0 && c.cfg.method == "scalapack" ? 1 : 0, comm) != 0;
   const int threads = bcast_int(rank == 0 ? c.cfg.threads : 0, comm);
-  if (threads > 0) openblas_set_num_threads(threads);
+  openblas_set_num_threads(blas_threads_per_rank(threads, comm));
 
   // 2. Compute.
   std::unique_ptr<Progress> progress;
