@@ -41,6 +41,25 @@ TEST(Normalizers, PrependReplaceMatchesSentencePiece) {
   EXPECT_EQ(n, 30);
 }
 
+// A vocab entry with U+2581 inside a word turns off the chunking of long words (bpe.h), so
+// each text goes through the heap-based merge as one word; still SentencePiece's ids.
+TEST(Normalizers, WholeTextAsOneWordMatchesSentencePiece) {
+  const auto data = logitrank::testing::data_dir();
+  auto j = load_json(data / "tokenizers/mistral-7b-v0.1/tokenizer.json");
+  j["model"]["vocab"]["x\u2581y"] = 32000;
+  auto hf = Tokenizer::open(write_json("nochunk", j));
+  const auto& sp = cached(data / "tokenizers/mistral-7b-v0.1/tokenizer.model");
+  const auto g = load_json(data / "golden/tokenize/llama2c-mistral.json");
+  int n = 0;
+  for (const auto& c : g["cases"]) {
+    const std::string name = c["name"], text = c["text"];
+    if (name.rfind("text:", 0) != 0) continue;
+    EXPECT_EQ(hf->encode(text), sp.encode(text)) << name;
+    ++n;
+  }
+  EXPECT_EQ(n, 7);
+}
+
 TEST(Normalizers, MetaspaceSplitAlwaysScheme) {
   const auto data = logitrank::testing::data_dir();
   auto j = load_json(data / "tokenizers/mistral-7b-v0.1/tokenizer.json");
