@@ -14,7 +14,8 @@
 //   seq_len:           int (default: from config, else 1024, capped by the model's context); with token_ids and
 //                      no seq_len, one window of all the file's ids. Ignored for qk files (L comes from the file).
 //   windows:           int, default 1
-//   stride:            int, default = seq_len
+//   stride:            int, body tokens between window starts; default = the body tokens a
+//                      window holds (seq_len, or seq_len - 1 when a BOS is prepended)
 //   layers:            "all" | "0-5" | "0,3,11" (also a YAML int or list of ints; ranges and lists combine: "0-2,7")
 //   method:            factored | dense | scalapack
 //   softmax_check:     bool, default false

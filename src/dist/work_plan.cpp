@@ -195,7 +195,10 @@ void plan_model(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettin
       auto text = tokenizer::load_text(ts.path, cfg.strip_gutenberg);
       std::vector<int32_t> body = tok->encode(text.body);
       std::vector<Window> windows;
-      for (auto& w : tokenizer::cut_windows(body, L, stride, cfg.windows, bos, name))
+      // The default stride is the body tokens a window holds (L - 1 after a BOS), so that
+      // consecutive windows tile the text with neither gaps nor overlap.
+      const int text_stride = cfg.stride.value_or(bos ? L - 1 : L);
+      for (auto& w : tokenizer::cut_windows(body, L, text_stride, cfg.windows, bos, name))
         windows.push_back({w.index, w.body_offset, std::move(w.ids)});
       add_windows(name, windows);
       json t = {{"model", model},
