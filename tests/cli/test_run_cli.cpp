@@ -13,65 +13,25 @@
 #include <sstream>
 #include <thread>
 
+#include "cli_helpers.h"
 #include "io/json_file.h"
 #include "io/safetensors.h"
 #include "test_data.h"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace logitrank;
 
 namespace {
 
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("logitrank_test_cli_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using clitest::slurp;
+using clitest::temp_dir;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// Starts the binary with args; stdout/stderr to files. Returns the pid.
 pid_t spawn(const std::vector<std::string>& args, const fs::path& err_file) {
-  std::vector<std::string> all = {LOGITRANK_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
+  return clitest::spawn_logitrank(args, err_file);
 }
-
-int wait_status(pid_t pid) {
-  int st = 0;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-struct Result {
-  int status;
-  std::string err;
-};
-
-Result run(const std::vector<std::string>& args, const fs::path& tmp) {
-  fs::path err = tmp / "stderr.txt";
-  pid_t pid = spawn(args, err);
-  if (pid < 0) return {-1, "spawn failed"};
-  int st = wait_status(pid);
-  return {st, slurp(err)};
+int wait_status(pid_t pid) { return clitest::wait_exit_status(pid); }
+clitest::RunResult run(const std::vector<std::string>& args, const fs::path& tmp) {
+  return clitest::run_logitrank(args, tmp);
 }
 
 const char* kCompared[] = {"heads.csv", "spectra.safetensors", "summary.json", "summary.md"};
@@ -84,21 +44,7 @@ void expect_same_outputs(const fs::path& a, const fs::path& b) {
   }
 }
 
-std::vector<std::vector<std::string>> csv_rows(const fs::path& p) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(slurp(p));
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string c;
-    while (std::getline(ss, c, ',')) cells.push_back(c);
-    if (!line.empty() && line.back() == ',') cells.push_back("");
-    rows.push_back(cells);
-  }
-  return rows;
-}
+std::vector<std::vector<std::string>> csv_rows(const fs::path& p) { return clitest::read_csv(p).rows; }
 
 fs::path fixture(const std::string& name) { return logitrank::testing::fixtures_dir() / name; }
 
