@@ -27,6 +27,7 @@
 
 #include "bench_common.h"
 #include "model/model.h"
+#include "model/blas_threads.h"
 
 namespace {
 
@@ -68,6 +69,7 @@ double time_sgemm_nt(int M, int N, int K, int reps) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  logitrank::model::ensure_short_blas_spin(argv);
   std::string model_dir, scratch = "/tmp/logitrank-bench";
   int L = 1024, reps = 5;
   for (int i = 1; i < argc; ++i) {

@@ -16,8 +16,10 @@
 
 #include "bench_common.h"
 #include "model/model.h"
+#include "model/blas_threads.h"
 
 int main(int argc, char** argv) {
+  logitrank::model::ensure_short_blas_spin(argv);
   using namespace logitrank;
   std::string model_dir, like = "llama-3.2-1b", scratch = "/tmp/logitrank-bench";
   int L = 2048;

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "io/error.h"
+#include "model/blas_threads.h"
 
 namespace {
 
@@ -43,6 +44,7 @@ int world_rank() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  logitrank::model::ensure_short_blas_spin(argv);  // before MPI_Init: it may re-execute
   MpiSession mpi(&argc, &argv);
   using namespace logitrank;
 

@@ -33,8 +33,19 @@ inline float fast_exp(float x) {
   return p * std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
 }
 
+// The element-wise loops below are compiled for AVX-512, AVX2 and the baseline, and the
+// loader picks the best the CPU has (GCC target_clones): the portable baseline (SSE2) has
+// no vector floor, so fast_exp's loops would not vectorise at all there, and a binary built
+// on a login node must still run on older compute nodes. Floating-point contraction is off
+// (ISO C++ mode), so every clone computes the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LOGITRANK_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LOGITRANK_SIMD_CLONES
+#endif
+
 // Softmax of row[0, n) in place (max-subtracted), 16 independent lanes so it vectorises.
-void softmax_inplace(float* row, std::size_t n) {
+LOGITRANK_SIMD_CLONES void softmax_inplace(float* row, std::size_t n) {
   constexpr std::size_t W = 16;
   float acc[W];
   for (auto& a : acc) a = row[0];
@@ -60,6 +71,22 @@ void softmax_inplace(float* row, std::size_t n) {
   for (auto a : acc) sum += a;
   const float inv = static_cast<float>(1.0 / sum);
   for (j = 0; j < n; ++j) row[j] *= inv;
+}
+
+// GELU with the tanh approximation over x[b, e):
+// 0.5 v (1 + tanh(u)) = v * sigmoid(2u): one exp, no cancellation (libm tanhf is slow).
+LOGITRANK_SIMD_CLONES void gelu_tanh_range(float* x, std::size_t b, std::size_t e) {
+  const float k = 0.7978845608028654f;  // sqrt(2/pi)
+  for (std::size_t i = b; i < e; ++i) {
+    const float v = x[i];
+    const float u = k * (v + 0.044715f * v * v * v);
+    x[i] = v / (1.0f + fast_exp(-2.0f * u));
+  }
+}
+
+// out[i] = silu(g[i]) * u[i] for i < n.
+LOGITRANK_SIMD_CLONES void silu_mul(const float* g, const float* u, int n, float* out) {
+  for (int i = 0; i < n; ++i) out[i] = g[i] / (1.0f + fast_exp(-g[i])) * u[i];
 }
 
 }  // namespace
@@ -214,13 +241,7 @@ void rms_norm(const float* x, int rows, int cols, const float* w, double eps, fl
 void gelu(float* x, std::size_t n, bool tanh_approx) {
   parallel_for(n, 8, [&](std::size_t b, std::size_t e) {
     if (tanh_approx) {
-      const float k = 0.7978845608028654f;  // sqrt(2/pi)
-      // 0.5 v (1 + tanh(u)) = v * sigmoid(2u): one expf, no cancellation (libm tanhf is slow)
-      for (std::size_t i = b; i < e; ++i) {
-        const float v = x[i];
-        const float u = k * (v + 0.044715f * v * v * v);
-        x[i] = v / (1.0f + fast_exp(-2.0f * u));
-      }
+      gelu_tanh_range(x, b, e);
     } else {
       for (std::size_t i = b; i < e; ++i) {
         const float v = x[i];
@@ -236,7 +257,7 @@ void swiglu(const float* gu, int rows, int inter, float* out) {
       const float* g = gu + r * 2 * inter;
       const float* u = g + inter;
       float* o = out + r * inter;
-      for (int i = 0; i < inter; ++i) o[i] = g[i] / (1.0f + fast_exp(-g[i])) * u[i];
+      silu_mul(g, u, inter, o);
     }
   });
 }
