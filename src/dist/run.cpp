@@ -205,6 +205,22 @@ void write_final(Coordinator& c, int ranks) {
   report::write_results(c.out, rr);
 }
 
+// Runs a rank-0 step; a failure becomes one line on stderr and the exit status that the
+// other ranks are then told (2 bad input, 1 internal error).
+template <class Step>
+int exit_status_of(Step&& step) {
+  try {
+    step();
+    return 0;
+  } catch (const InputError& e) {
+    print_error(e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "logitrank: internal error: %s\n", e.what());
+    return 1;
+  }
+}
+
 // OpenBLAS threads per rank. An explicit `threads` wins, then OPENBLAS_NUM_THREADS /
 // OMP_NUM_THREADS from the environment; otherwise the node's cores are shared among the
 // ranks placed on it, so that N ranks on a node never start N x cores BLAS threads
@@ -287,15 +303,7 @@ int run(const RunRequest& req, MPI_Comm comm) {
   Coordinator c;
   int status = 0;
   if (rank == 0) {
-    try {
-      prepare(req, c, size);
-    } catch (const InputError& e) {
-      print_error(e.what());
-      status = 2;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "logitrank: internal error: %s\n", e.what());
-      status = 1;
-    }
+    status = exit_status_of([&] { prepare(req, c, size); });
   }
   status = bcast_int(status, comm);
   if (status != 0) return status;
@@ -366,16 +374,10 @@ int run(const RunRequest& req, MPI_Comm comm) {
                    c.plan.units.size());
       status = kExitInterrupted;
     } else {
-      try {
+      status = exit_status_of([&] {
         c.timings["total_s"] = seconds_since(start);
         write_final(c, size);
-      } catch (const InputError& e) {
-        print_error(e.what());
-        status = 2;
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "logitrank: internal error: %s\n", e.what());
-        status = 1;
-      }
+      });
     }
   }
   return bcast_int(status, comm);

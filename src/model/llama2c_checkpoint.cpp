@@ -145,24 +145,26 @@ std::unique_ptr<Model> open_llama2c(const fs::path& file) {
   const uint64_t cls_floats = static_cast<uint64_t>(vocab) * dim;
   const uint64_t base_bytes = 28 + 4 * base_floats;
   const uint64_t with_freq = base_bytes + 4 * freq_floats;
+  // A file shorter than its fixed tensors: name the tensor it ends inside.
+  auto name_truncated_tensor = [&] {
+    if (size >= base_bytes) return;
+    uint64_t off = 28;
+    for (const auto& b : blocks)
+      for (const auto& n : b.names) {
+        uint64_t cnt = 1;
+        for (int64_t s : b.shape) cnt *= static_cast<uint64_t>(s);
+        if (off + 4 * cnt > size)
+          bad(file, "truncated: tensor '" + b.what + "' (" + n + ") ends at byte " + std::to_string(off + 4 * cnt) +
+                        " but the file has " + std::to_string(size) + " bytes (" + header + ")");
+        off += 4 * cnt;
+      }
+  };
   bool has_freq = false;
   if (shared) {
     if (size == with_freq)
       has_freq = true;
     else if (size != base_bytes) {
-      // Name the tensor the file ends inside, if it is short.
-      if (size < base_bytes) {
-        uint64_t off = 28;
-        for (const auto& b : blocks)
-          for (const auto& n : b.names) {
-            uint64_t cnt = 1;
-            for (int64_t s : b.shape) cnt *= static_cast<uint64_t>(s);
-            if (off + 4 * cnt > size)
-              bad(file, "truncated: tensor '" + b.what + "' (" + n + ") ends at byte " + std::to_string(off + 4 * cnt) +
-                            " but the file has " + std::to_string(size) + " bytes (" + header + ")");
-            off += 4 * cnt;
-          }
-      }
+      name_truncated_tensor();
       bad(file, "file is " + std::to_string(size) + " bytes but its " + header + " implies " +
                     std::to_string(with_freq) + " (with freq_cis tables) or " + std::to_string(base_bytes) +
                     " (without); truncated or not a llama2.c v0 checkpoint");
@@ -171,18 +173,7 @@ std::unique_ptr<Model> open_llama2c(const fs::path& file) {
     if (size == with_freq + 4 * cls_floats)
       has_freq = true;
     else if (size != base_bytes + 4 * cls_floats) {
-      if (size < base_bytes) {
-        uint64_t off = 28;
-        for (const auto& b : blocks)
-          for (const auto& n : b.names) {
-            uint64_t cnt = 1;
-            for (int64_t s : b.shape) cnt *= static_cast<uint64_t>(s);
-            if (off + 4 * cnt > size)
-              bad(file, "truncated: tensor '" + b.what + "' (" + n + ") ends at byte " + std::to_string(off + 4 * cnt) +
-                            " but the file has " + std::to_string(size) + " bytes (" + header + ")");
-            off += 4 * cnt;
-          }
-      }
+      name_truncated_tensor();
       bad(file, "file is " + std::to_string(size) + " bytes but its " + header + " implies " +
                     std::to_string(with_freq + 4 * cls_floats) + " (with freq_cis tables and classifier 'wcls') or " +
                     std::to_string(base_bytes + 4 * cls_floats) +
