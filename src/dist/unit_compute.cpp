@@ -1,5 +1,6 @@
 #include "dist/unit_compute.h"
 
+#include <cblas.h>
 #include <fmt/format.h>
 
 #include "dist/qk_source.h"
@@ -10,6 +11,26 @@
 #include "spectra/weight_spectrum.h"
 
 namespace logitrank::dist {
+
+namespace {
+
+// Spectra are computed with one BLAS thread. LAPACK's results depend on how many threads
+// share a reduction, and the number of threads per rank follows the number of ranks on a
+// node; pinning the spectra to one thread keeps heads.csv byte-identical whatever the
+// layout. (The forward keeps all its threads: OpenBLAS never splits a GEMM's inner
+// dimension, so its bits do not depend on them.) The work per head is small anyway.
+class SingleBlasThread {
+ public:
+  SingleBlasThread() : saved_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
+  ~SingleBlasThread() { openblas_set_num_threads(saved_); }
+  SingleBlasThread(const SingleBlasThread&) = delete;
+  SingleBlasThread& operator=(const SingleBlasThread&) = delete;
+
+ private:
+  int saved_;
+};
+
+}  // namespace
 
 FieldSvFn local_field_sv(const std::string& method) {
   if (method == "factored" || method.empty())
@@ -25,6 +46,7 @@ FieldSvFn local_field_sv(const std::string& method) {
 
 std::vector<FieldRecord> field_records(const model::LayerQK& qk, const std::string& model, const std::string& text,
                                        int window, const ComputeSettings& settings, const FieldSvFn& field_sv) {
+  SingleBlasThread one_thread;
   std::vector<FieldRecord> out;
   out.reserve(static_cast<std::size_t>(qk.n_heads));
   std::vector<int> ranks = settings.softmax_ranks;
@@ -51,6 +73,7 @@ std::vector<FieldRecord> field_records(const model::LayerQK& qk, const std::stri
 }
 
 std::vector<WeightRecord> weight_records(const model::AttentionWeights& w, const std::string& model) {
+  SingleBlasThread one_thread;
   std::vector<WeightRecord> out;
   const int rep = w.n_heads / w.n_kv_heads;
   for (int h = 0; h < w.n_heads; ++h) {
