@@ -31,14 +31,16 @@ inline std::size_t proc_status_bytes(const std::string& key) {
   std::ifstream f("/proc/self/status");
   std::string line;
   while (std::getline(f, line))
-    if (line.rfind(key + ":", 0) == 0) return std::strtoull(line.c_str() + key.size() + 1, nullptr, 10) * 1024;
+    if (line.rfind(key + ":", 0) == 0)
+      return std::strtoull(line.c_str() + key.size() + 1, nullptr, 10) * 1024;
   return 0;
 }
 
 // A make-checkpoint folder for `like` under `dir`, generated if it is not already there
 // (a complete folder has config.json, written last). Generated in a child process so
 // that the generator's buffers never count in this process's peak RSS.
-inline void ensure_checkpoint(const std::filesystem::path& dir, const std::string& like, logitrank::io::DType dtype) {
+inline void ensure_checkpoint(const std::filesystem::path& dir, const std::string& like,
+                              logitrank::io::DType dtype) {
   namespace fs = std::filesystem;
   const auto plan = logitrank::model::plan_checkpoint(like, dtype);
   std::error_code ec;
@@ -51,8 +53,9 @@ inline void ensure_checkpoint(const std::filesystem::path& dir, const std::strin
       return;
     }
   }
-  std::fprintf(stderr, "generating %s: make-checkpoint --like %s --dtype %s (%.2f GB) ...\n", dir.c_str(), like.c_str(),
-               std::string(logitrank::io::dtype_name(dtype)).c_str(), double(plan.total_bytes()) / 1e9);
+  std::fprintf(stderr, "generating %s: make-checkpoint --like %s --dtype %s (%.2f GB) ...\n", dir.c_str(),
+               like.c_str(), std::string(logitrank::io::dtype_name(dtype)).c_str(),
+               double(plan.total_bytes()) / 1e9);
   std::fflush(stderr);
   const double t0 = now_s();
   const pid_t pid = fork();

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "model/model.h"
 #include "model/blas_threads.h"
+#include "model/model.h"
 
 namespace {
 
@@ -39,7 +39,8 @@ double best(const std::vector<double>& v) { return *std::min_element(v.begin(), 
 
 // Best seconds of `reps` sgemm calls C[M,N] = A[M,K] B[K,N] (row-major), after one warm-up.
 double time_sgemm(int M, int N, int K, int reps) {
-  std::vector<float> a(static_cast<std::size_t>(M) * K), b(static_cast<std::size_t>(K) * N), c(static_cast<std::size_t>(M) * N);
+  std::vector<float> a(static_cast<std::size_t>(M) * K), b(static_cast<std::size_t>(K) * N),
+      c(static_cast<std::size_t>(M) * N);
   std::mt19937 rng(1);
   std::normal_distribution<float> nd(0.f, 1.f);
   for (auto& x : a) x = nd(rng);
@@ -47,7 +48,8 @@ double time_sgemm(int M, int N, int K, int reps) {
   std::vector<double> t;
   for (int r = 0; r <= reps; ++r) {
     const double t0 = bench::now_s();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, c.data(), N);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f,
+                c.data(), N);
     if (r > 0) t.push_back(bench::now_s() - t0);
   }
   return best(t);
@@ -60,7 +62,8 @@ double time_sgemm_nt(int M, int N, int K, int reps) {
   std::vector<double> t;
   for (int r = 0; r <= reps; ++r) {
     const double t0 = bench::now_s();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.f, a.data(), K, b.data(), K, 0.f, c.data(), N);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.f, a.data(), K, b.data(), K, 0.f,
+                c.data(), N);
     if (r > 0) t.push_back(bench::now_s() - t0);
   }
   return best(t);
@@ -81,10 +84,14 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--model") model_dir = next();
-    else if (a == "--scratch") scratch = next();
-    else if (a == "--L") L = std::stoi(next());
-    else if (a == "--reps") reps = std::max(1, std::stoi(next()));
+    if (a == "--model")
+      model_dir = next();
+    else if (a == "--scratch")
+      scratch = next();
+    else if (a == "--L")
+      L = std::stoi(next());
+    else if (a == "--reps")
+      reps = std::max(1, std::stoi(next()));
     else {
       std::fprintf(stderr, "usage: bench_forward [--model DIR] [--scratch DIR] [--L N] [--reps N]\n");
       return 2;
@@ -100,8 +107,8 @@ int main(int argc, char** argv) {
   const int n = c.n_layers;
   const double d = c.hidden, f = c.intermediate, Ld = L;
   const double qkv_w = double(c.n_heads + 2 * c.n_kv_heads) * c.head_dim;  // 3d for GPT-2
-  const double attn_w = double(c.n_heads) * c.head_dim;                      // d for GPT-2
-  const double mlp_mats = c.family == model::Family::GPT2 ? 2 : 3;           // SwiGLU has gate, up, down
+  const double attn_w = double(c.n_heads) * c.head_dim;                    // d for GPT-2
+  const double mlp_mats = c.family == model::Family::GPT2 ? 2 : 3;         // SwiGLU has gate, up, down
   const double qkv = 2 * Ld * d * qkv_w, out = 2 * Ld * attn_w * d, mlp = mlp_mats * 2 * Ld * d * f;
   const double att_full = 2 * 2 * Ld * Ld * attn_w, att_causal = 2 * Ld * (Ld + 1) * attn_w;
   const double flops_nominal = (n - 1) * (qkv + out + mlp + att_full) + qkv;
@@ -132,21 +139,24 @@ int main(int argc, char** argv) {
 
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
-  std::printf("## bench_forward: %s (%s, %s), L = %d, %d layers, OpenBLAS threads %d, best of %d runs, load average %.1f\n",
-              model_dir.c_str(), model::family_name(c.family).c_str(), c.storage_dtype.c_str(), L, n,
-              openblas_get_num_threads(), reps, load[0]);
+  std::printf(
+      "## bench_forward: %s (%s, %s), L = %d, %d layers, OpenBLAS threads %d, best of %d runs, load average "
+      "%.1f\n",
+      model_dir.c_str(), model::family_name(c.family).c_str(), c.storage_dtype.c_str(), L, n,
+      openblas_get_num_threads(), reps, load[0]);
   std::printf("%-44s %10s %10s %10s\n", "what", "GFLOP", "time_s", "GFLOP/s");
-  std::printf("%-44s %10.2f %10.4f %10.1f\n", "forward_qk, all layers (nominal FLOPs)", flops_nominal / 1e9, t_fwd,
-              flops_nominal / t_fwd / 1e9);
-  std::printf("%-44s %10.2f %10.4f %10.1f\n", "forward_qk, all layers (causal FLOPs)", flops_causal / 1e9, t_fwd,
-              flops_causal / t_fwd / 1e9);
+  std::printf("%-44s %10.2f %10.4f %10.1f\n", "forward_qk, all layers (nominal FLOPs)", flops_nominal / 1e9,
+              t_fwd, flops_nominal / t_fwd / 1e9);
+  std::printf("%-44s %10.2f %10.4f %10.1f\n", "forward_qk, all layers (causal FLOPs)", flops_causal / 1e9,
+              t_fwd, flops_causal / t_fwd / 1e9);
   char what[64];
   std::snprintf(what, sizeof what, "sgemm %dx%d * %dx%d", M, K, K, N);
   std::printf("%-44s %10.2f %10.4f %10.1f\n", what, g1 / 1e9, t_g1, g1 / t_g1 / 1e9);
   std::printf("%-44s %10.2f %10.4f %10.1f\n", "sgemm 2048x2048 * 2048x2048", g2 / 1e9, t_g2, g2 / t_g2 / 1e9);
   const double ratio1 = (flops_nominal / t_fwd) / (g1 / t_g1), ratio2 = (flops_nominal / t_fwd) / (g2 / t_g2);
-  std::printf("ratio forward(nominal) / sgemm %dx%dx%d: %.1f%%   / sgemm 2048^3: %.1f%%   (target >= 60%%: %s)\n", M, K, N,
-              100 * ratio1, 100 * ratio2, std::min(ratio1, ratio2) >= 0.6 ? "met" : "NOT met");
+  std::printf(
+      "ratio forward(nominal) / sgemm %dx%dx%d: %.1f%%   / sgemm 2048^3: %.1f%%   (target >= 60%%: %s)\n", M,
+      K, N, 100 * ratio1, 100 * ratio2, std::min(ratio1, ratio2) >= 0.6 ? "met" : "NOT met");
   // Diagnostic: the same matrix products as the forward, each timed alone (nominal, full
   // L x L attention per head). forward time minus this is what the forward spends outside
   // sgemm (norms, GELU/SwiGLU, softmax, weight conversion, copies) or in less efficient calls.
@@ -157,8 +167,8 @@ int main(int argc, char** argv) {
                           (mlp_mats - 1) * time_sgemm(L, ff, dI, 2) + time_sgemm(L, dI, ff, 2);
     const double t_att = c.n_heads * (time_sgemm_nt(L, L, dh, 2) + time_sgemm(L, dh, L, 2));
     const double t_gemm = (n - 1) * (t_proj + t_att) + time_sgemm(L, qw, dI, 2);
-    std::printf("%-44s %10.2f %10.4f %10.1f\n", "the forward's sgemm calls alone (nominal)", flops_nominal / 1e9, t_gemm,
-                flops_nominal / t_gemm / 1e9);
+    std::printf("%-44s %10.2f %10.4f %10.1f\n", "the forward's sgemm calls alone (nominal)",
+                flops_nominal / 1e9, t_gemm, flops_nominal / t_gemm / 1e9);
     std::printf("  of which attention (QK^T, PV per head)                 %10.4f\n", (n - 1) * t_att);
     std::printf("forward time outside those sgemm calls: %.4f s (%.0f%% of the forward)\n", t_fwd - t_gemm,
                 100 * (t_fwd - t_gemm) / t_fwd);

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "model/model.h"
 #include "model/blas_threads.h"
+#include "model/model.h"
 
 int main(int argc, char** argv) {
   logitrank::model::ensure_short_blas_spin(argv);
@@ -32,10 +32,14 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--model") model_dir = next();
-    else if (a == "--like") like = next();
-    else if (a == "--scratch") scratch = next();
-    else if (a == "--L") L = std::stoi(next());
+    if (a == "--model")
+      model_dir = next();
+    else if (a == "--like")
+      like = next();
+    else if (a == "--scratch")
+      scratch = next();
+    else if (a == "--L")
+      L = std::stoi(next());
     else {
       std::fprintf(stderr, "usage: bench_rss [--model DIR] [--like NAME] [--scratch DIR] [--L N]\n");
       return 2;
@@ -74,7 +78,9 @@ int main(int argc, char** argv) {
   std::printf("## bench_rss: %s (%s, %s), L = %d, all %d layers, %.1f s\n", model_dir.c_str(),
               model::family_name(c.family).c_str(), c.storage_dtype.c_str(), L, c.n_layers, secs);
   std::printf("%-46s %14s %10s\n", "what", "bytes", "GiB");
-  auto row = [&](const char* what, std::size_t b) { std::printf("%-46s %14zu %10.3f\n", what, b, double(b) / GiB); };
+  auto row = [&](const char* what, std::size_t b) {
+    std::printf("%-46s %14zu %10.3f\n", what, b, double(b) / GiB);
+  };
   row("checkpoint bytes (Model::checkpoint_bytes)", ckpt);
   row("peak RSS before opening (ru_maxrss)", rss_start);
   row("peak RSS after the forward (ru_maxrss)", peak);
@@ -82,8 +88,8 @@ int main(int argc, char** argv) {
   row("  RSS at end: anonymous (buffers)", anon);
   row("one LayerQK (float64 q + k)", qk_bytes);
   row("target: checkpoint bytes + 2 GiB", limit);
-  std::printf("peak RSS - checkpoint bytes: %.3f GiB (target <= 2 GiB: %s)\n", (double(peak) - double(ckpt)) / GiB,
-              peak <= limit ? "met" : "NOT met");
+  std::printf("peak RSS - checkpoint bytes: %.3f GiB (target <= 2 GiB: %s)\n",
+              (double(peak) - double(ckpt)) / GiB, peak <= limit ? "met" : "NOT met");
   std::printf("(checksum %.6g)\n", checksum);
   return 0;
 }

@@ -20,8 +20,10 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("LOGITRANK_DATA"); env && *env) data = env;
   int reps = 3;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
-    else data = argv[i];
+    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else
+      data = argv[i];
   }
   std::ifstream in(data / "texts/moby_dick.txt", std::ios::binary);
   if (!in) {

@@ -1,12 +1,12 @@
 // `logitrank inspect PATH`: a checkpoint summary (family, sizes, rope, dtypes, bytes, files),
 // or, for a bare .safetensors file, its tensor list (name, dtype, shape).
+#include <mpi.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <mpi.h>
 
 #include "commands.h"
 #include "io/error.h"
@@ -41,7 +41,8 @@ int inspect_safetensors(const fs::path& path) {
   std::printf("tensors: %zu\n", names.size());
   for (const auto& n : names) {
     const io::TensorView& t = f.at(n);
-    std::printf("  %s %s %s\n", n.c_str(), std::string(io::dtype_name(t.dtype)).c_str(), shape_str(t.shape).c_str());
+    std::printf("  %s %s %s\n", n.c_str(), std::string(io::dtype_name(t.dtype)).c_str(),
+                shape_str(t.shape).c_str());
     ++per_dtype[std::string(io::dtype_name(t.dtype))];
     bytes += t.nbytes;
   }
@@ -72,16 +73,20 @@ int inspect_model(const fs::path& path) {
   } else {
     std::printf("rope_theta: %g\n", c.rope_theta);
     if (c.rope_scaling.enabled)
-      std::printf("rope_scaling: llama3 factor %g low_freq_factor %g high_freq_factor %g original_max_position_embeddings %g\n",
-                  c.rope_scaling.factor, c.rope_scaling.low_freq_factor, c.rope_scaling.high_freq_factor,
-                  c.rope_scaling.original_max_position_embeddings);
+      std::printf(
+          "rope_scaling: llama3 factor %g low_freq_factor %g high_freq_factor %g "
+          "original_max_position_embeddings %g\n",
+          c.rope_scaling.factor, c.rope_scaling.low_freq_factor, c.rope_scaling.high_freq_factor,
+          c.rope_scaling.original_max_position_embeddings);
     else
       std::printf("rope_scaling: none\n");
   }
   std::printf("qkv_bias: %s\n", c.qkv_bias ? "true" : "false");
   std::printf("tie_embeddings: %s\n", c.tie_embeddings ? "true" : "false");
-  if (c.sliding_window > 0) std::printf("sliding_window: %lld\n", static_cast<long long>(c.sliding_window));
-  else std::printf("sliding_window: none\n");
+  if (c.sliding_window > 0)
+    std::printf("sliding_window: %lld\n", static_cast<long long>(c.sliding_window));
+  else
+    std::printf("sliding_window: none\n");
   std::printf("storage_dtype: %s\n", c.storage_dtype.c_str());
 
   // Tensors per dtype (Hugging Face folders and .safetensors; a llama2.c .bin has none).
@@ -98,7 +103,8 @@ int inspect_model(const fs::path& path) {
       ++per_dtype[std::string(io::dtype_name(t.dtype))];
       ++n_tensors;
       // GPT-2's causal-mask buffers are not parameters.
-      const bool buffer = n.size() > 10 && n.compare(n.size() - 10, 10, ".attn.bias") == 0 && t.shape.size() == 4;
+      const bool buffer =
+          n.size() > 10 && n.compare(n.size() - 10, 10, ".attn.bias") == 0 && t.shape.size() == 4;
       if (!buffer) params += t.numel();
     }
   }
@@ -122,8 +128,9 @@ int inspect_model(const fs::path& path) {
 
 Handler add_inspect_command(CLI::App& app) {
   auto path = std::make_shared<std::string>();
-  CLI::App* sub = app.add_subcommand(
-      "inspect", "checkpoint summary: family, layers, heads, kv heads, d, d_h, dtypes, bytes; or a .safetensors file's tensors");
+  CLI::App* sub = app.add_subcommand("inspect",
+                                     "checkpoint summary: family, layers, heads, kv heads, d, d_h, dtypes, "
+                                     "bytes; or a .safetensors file's tensors");
   sub->add_option("PATH", *path, "checkpoint folder, llama2.c .bin, or .safetensors file")->required();
   return [path]() -> int {
     int rank = 0;

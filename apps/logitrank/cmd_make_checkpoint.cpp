@@ -1,12 +1,12 @@
 // `logitrank make-checkpoint --like NAME --out DIR [--dtype bf16|f32|f16] [--seed N] [--layers N]`:
 // random weights in exactly the layout and config of a real model (model/make_checkpoint.h).
+#include <mpi.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <mpi.h>
 
 #include "commands.h"
 #include "io/error.h"
@@ -26,9 +26,12 @@ struct Options {
 
 std::string human_bytes(double b) {
   char buf[64];
-  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.0f B", b);
+  if (b >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
+  else if (b >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f B", b);
   return buf;
 }
 
@@ -39,8 +42,9 @@ int run(const Options& o) {
   if (o.list) {
     for (const auto& n : model::known_checkpoints()) {
       const auto plan = model::plan_checkpoint(n);
-      std::printf("%-14s %-5s %14lld parameters  %s\n", n.c_str(), std::string(io::dtype_name(plan.dtype)).c_str(),
-                  static_cast<long long>(plan.parameter_count()), human_bytes(double(plan.total_bytes())).c_str());
+      std::printf(
+          "%-14s %-5s %14lld parameters  %s\n", n.c_str(), std::string(io::dtype_name(plan.dtype)).c_str(),
+          static_cast<long long>(plan.parameter_count()), human_bytes(double(plan.total_bytes())).c_str());
     }
     return 0;
   }
@@ -54,8 +58,8 @@ int run(const Options& o) {
     for (const auto& t : plan.tensors) {
       std::string shape;
       for (int64_t d : t.shape) shape += (shape.empty() ? "" : ",") + std::to_string(d);
-      std::printf("%s %s [%s]%s\n", t.name.c_str(), std::string(io::dtype_name(plan.dtype)).c_str(), shape.c_str(),
-                  t.parameter ? "" : " (buffer)");
+      std::printf("%s %s [%s]%s\n", t.name.c_str(), std::string(io::dtype_name(plan.dtype)).c_str(),
+                  shape.c_str(), t.parameter ? "" : " (buffer)");
     }
     std::printf("tensors: %zu\nparameters: %lld\nbytes: %zu\n", plan.tensors.size(),
                 static_cast<long long>(plan.parameter_count()), plan.total_bytes());
@@ -81,7 +85,8 @@ int run(const Options& o) {
                  human_bytes(double(total)).c_str(), tensor.c_str());
   };
   std::fprintf(stderr, "make-checkpoint: %s (%s, %lld parameters, %s) -> %s\n", plan.like.c_str(),
-               std::string(io::dtype_name(plan.dtype)).c_str(), static_cast<long long>(plan.parameter_count()),
+               std::string(io::dtype_name(plan.dtype)).c_str(),
+               static_cast<long long>(plan.parameter_count()),
                human_bytes(double(plan.total_bytes())).c_str(), o.out.c_str());
   const auto files = model::write_checkpoint(plan, o.out, mo);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -95,7 +100,8 @@ int run(const Options& o) {
 Handler add_make_checkpoint_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
-      "make-checkpoint", "random weights (normal(0, 0.02), norms 1) in exactly the shapes, names and config of a real model");
+      "make-checkpoint",
+      "random weights (normal(0, 0.02), norms 1) in exactly the shapes, names and config of a real model");
   sub->add_option("--like", o->like, "model to imitate (see --list)");
   sub->add_option("--out", o->out, "output folder (config.json + model.safetensors or shards)");
   sub->add_option("--dtype", o->dtype, "storage dtype: bf16, f32 or f16 (default: the model's)");
@@ -103,7 +109,8 @@ Handler add_make_checkpoint_command(CLI::App& app) {
   sub->add_option("--layers", o->layers, "override the number of layers (quick tests)");
   sub->add_option("--shard-size-gb", o->shard_gb, "split into shards above this size (default 5, like HF)");
   sub->add_flag("--list", o->list, "list the known model names and exit");
-  sub->add_flag("--dry-run", o->dry_run, "print the tensor plan (name dtype [shape]) and totals, write nothing");
+  sub->add_flag("--dry-run", o->dry_run,
+                "print the tensor plan (name dtype [shape]) and totals, write nothing");
   return [o]() { return run(*o); };
 }
 

@@ -35,7 +35,8 @@ std::set<std::string> parse_formats(const std::string& spec) {
     if (end == std::string::npos) end = spec.size();
     std::string f = spec.substr(start, end - start);
     if (!f.empty()) {
-      if (!known.count(f)) throw InputError("--format: unknown format '" + f + "' (expected md, csv, json, tex)");
+      if (!known.count(f))
+        throw InputError("--format: unknown format '" + f + "' (expected md, csv, json, tex)");
       out.insert(f);
     }
     start = end + 1;
@@ -80,7 +81,8 @@ int run_report(const ReportOptions& o) {
   if (formats.count("json")) put("summary.json", report::summary_json(s).dump(2) + "\n");
   if (formats.count("tex")) put("summary.tex", report::summary_tex(s));
 
-  std::printf("logitrank report: %zu rows, %zu models from %zu folder(s)\n", rows.size(), s.models.size(), folders.size());
+  std::printf("logitrank report: %zu rows, %zu models from %zu folder(s)\n", rows.size(), s.models.size(),
+              folders.size());
   std::printf("%s\n", report::headline(s).c_str());
   for (const auto& w : written) std::printf("wrote %s\n", w.c_str());
   std::fflush(stdout);
@@ -96,7 +98,8 @@ int run_report(const ReportOptions& o) {
 
 Handler add_report_command(CLI::App& app) {
   auto opts = std::make_shared<ReportOptions>();
-  CLI::App* sub = app.add_subcommand("report", "merge result folders into the cross-model tables and figures");
+  CLI::App* sub =
+      app.add_subcommand("report", "merge result folders into the cross-model tables and figures");
   sub->add_option("dirs", opts->dirs, "results folders written by `logitrank run`")->required();
   sub->add_option("--out", opts->out, "output folder (default: the folder, when there is one)");
   sub->add_option("--format", opts->format, "comma-separated: md,csv,json,tex (default: all)");

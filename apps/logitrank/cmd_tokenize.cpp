@@ -19,22 +19,28 @@ Handler add_tokenize_command(CLI::App& app) {
     bool with_special = false, keep_boilerplate = false;
   };
   auto o = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("tokenize", "print the token ids of a text or string, one line, space-separated");
-  cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json / tokenizer.model / llama2.c tokenizer .bin, or a folder")
+  auto* cmd =
+      app.add_subcommand("tokenize", "print the token ids of a text or string, one line, space-separated");
+  cmd->add_option("--tokenizer", o->tokenizer,
+                  "tokenizer.json / tokenizer.model / llama2.c tokenizer .bin, or a folder")
       ->required();
   auto* text = cmd->add_option("--text", o->text, "UTF-8 text file");
   auto* str = cmd->add_option("--string", o->str, "literal text");
   text->excludes(str);
   str->excludes(text);
-  cmd->add_flag("--with-special", o->with_special, "prepend the tokenizer's BOS (as run does for each window)");
-  cmd->add_flag("--keep-boilerplate", o->keep_boilerplate, "with --text: keep a Project Gutenberg header/footer");
+  cmd->add_flag("--with-special", o->with_special,
+                "prepend the tokenizer's BOS (as run does for each window)");
+  cmd->add_flag("--keep-boilerplate", o->keep_boilerplate,
+                "with --text: keep a Project Gutenberg header/footer");
 
   return [o, text, str]() -> int {
     if (text->count() == 0 && str->count() == 0) throw InputError("tokenize: give --text FILE or --string S");
     auto tok = tokenizer::Tokenizer::open(o->tokenizer);
     std::string input;
-    if (text->count()) input = tokenizer::load_text(o->text, !o->keep_boilerplate).body;
-    else input = o->str;
+    if (text->count())
+      input = tokenizer::load_text(o->text, !o->keep_boilerplate).body;
+    else
+      input = o->str;
     auto ids = tok->encode(input);
     std::string line;
     line.reserve(ids.size() * 6 + 8);

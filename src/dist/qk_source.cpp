@@ -1,11 +1,11 @@
 #include "dist/qk_source.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <regex>
-
-#include <fmt/format.h>
 
 #include "io/error.h"
 #include "io/safetensors.h"
@@ -42,7 +42,8 @@ void check_finite(const io::TensorView& t, const fs::path& path) {
 QkSource::QkSource(const fs::path& path) : path_(path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(fmt::format("{}: no such file", path.string()));
-  if (fs::is_directory(path, ec)) throw InputError(fmt::format("{}: is a folder, expected a safetensors file", path.string()));
+  if (fs::is_directory(path, ec))
+    throw InputError(fmt::format("{}: is a folder, expected a safetensors file", path.string()));
   file_ = std::make_unique<io::SafetensorsFile>(path);
   const std::string p = path.string();
 
@@ -51,7 +52,8 @@ QkSource::QkSource(const fs::path& path) : path_(path) {
   for (const auto& name : file_->names()) {
     std::smatch m;
     if (!std::regex_match(name, m, re)) continue;
-    if (m[1].str().size() > 6) throw InputError(fmt::format("{}: tensor {}: layer number too large", p, name));
+    if (m[1].str().size() > 6)
+      throw InputError(fmt::format("{}: tensor {}: layer number too large", p, name));
     int l = std::stoi(m[1].str());
     auto& slot = layers[l];
     (m[2] == "q" ? slot.first : slot.second) = &file_->at(name);
@@ -70,18 +72,18 @@ QkSource::QkSource(const fs::path& path) : path_(path) {
         throw InputError(fmt::format("{}: tensor {} has dtype {}, expected F32 or F64", p, t->name,
                                      io::dtype_name(t->dtype)));
       if (t->shape.size() != 3)
-        throw InputError(fmt::format("{}: tensor {} has shape {}, expected 3 dimensions [{}, L, d_h]", p, t->name,
-                                     shape_str(t->shape), t == q ? "H" : "H_kv"));
+        throw InputError(fmt::format("{}: tensor {} has shape {}, expected 3 dimensions [{}, L, d_h]", p,
+                                     t->name, shape_str(t->shape), t == q ? "H" : "H_kv"));
       for (auto d : t->shape)
         if (d <= 0 || d > (1 << 24))
           throw InputError(fmt::format("{}: tensor {} has shape {}", p, t->name, shape_str(t->shape)));
     }
     if (q->shape[1] != k->shape[1] || q->shape[2] != k->shape[2])
-      throw InputError(fmt::format("{}: tensor {} has shape {} but {} has shape {} (L and d_h must agree)", p, k->name,
-                                   shape_str(k->shape), q->name, shape_str(q->shape)));
+      throw InputError(fmt::format("{}: tensor {} has shape {} but {} has shape {} (L and d_h must agree)", p,
+                                   k->name, shape_str(k->shape), q->name, shape_str(q->shape)));
     if (q->shape[0] % k->shape[0] != 0)
-      throw InputError(fmt::format("{}: tensor {}: H = {} is not divisible by H_kv = {} (tensor {})", p, q->name,
-                                   q->shape[0], k->shape[0], k->name));
+      throw InputError(fmt::format("{}: tensor {}: H = {} is not divisible by H_kv = {} (tensor {})", p,
+                                   q->name, q->shape[0], k->shape[0], k->name));
     if (l == 0) {
       n_heads_ = static_cast<int>(q->shape[0]);
       n_kv_heads_ = static_cast<int>(k->shape[0]);

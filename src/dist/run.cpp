@@ -1,5 +1,8 @@
 #include "dist/run.h"
 
+#include <cblas.h>
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -8,9 +11,6 @@
 #include <ctime>
 #include <thread>
 #include <tuple>
-
-#include <cblas.h>
-#include <fmt/format.h>
 
 #include "dist/scalapack_svd.h"
 #include "dist/scheduler.h"
@@ -53,7 +53,8 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // "[units 12/40] elapsed 00:01:03 ETA 00:02:30" at most every 2 s, and on demand.
 class Progress {
  public:
-  Progress(int total, int already_done) : total_(total), done_(already_done), start_(Clock::now()), last_(start_) {}
+  Progress(int total, int already_done)
+      : total_(total), done_(already_done), start_(Clock::now()), last_(start_) {}
   void unit_done() { ++done_, ++computed_; }
   void tick() {
     if (seconds_since(last_) >= 2.0) print();
@@ -143,7 +144,8 @@ struct Coordinator {
 void prepare(const RunRequest& req, Coordinator& c, int ranks) {
   auto t0 = Clock::now();
   c.cfg = resolve_config(req);
-  if (c.cfg.resume && c.cfg.out.empty()) throw InputError("--resume needs --out DIR (the folder of the run to resume)");
+  if (c.cfg.resume && c.cfg.out.empty())
+    throw InputError("--resume needs --out DIR (the folder of the run to resume)");
   if (c.cfg.method == "scalapack" && ranks < 1) throw InputError("method scalapack needs MPI");
   c.plan = build_plan(c.cfg);
   c.timings["plan_s"] = seconds_since(t0);
@@ -181,7 +183,8 @@ json build_manifest(const Coordinator& c, int ranks, const json& timings) {
     models[i]["name"] = c.plan.inputs["models"][i]["name"];
   m["config_hash"] = c.plan.config_hash;
   m["inputs"] = c.plan.inputs;
-  m["units"] = {{"total", c.plan.units.size()}, {"resumed", c.resumed},
+  m["units"] = {{"total", c.plan.units.size()},
+                {"resumed", c.resumed},
                 {"computed", static_cast<int>(c.plan.units.size()) - c.resumed}};
   m["timings"] = timings;
   return m;
@@ -191,12 +194,14 @@ void write_final(Coordinator& c, int ranks) {
   report::RunResults rr;
   rr.softmax_check = c.cfg.softmax_check;
   for (auto& r : c.results) {
-    rr.fields.insert(rr.fields.end(), std::make_move_iterator(r.fields.begin()), std::make_move_iterator(r.fields.end()));
+    rr.fields.insert(rr.fields.end(), std::make_move_iterator(r.fields.begin()),
+                     std::make_move_iterator(r.fields.end()));
     rr.weights.insert(rr.weights.end(), std::make_move_iterator(r.weights.begin()),
                       std::make_move_iterator(r.weights.end()));
   }
   std::sort(rr.fields.begin(), rr.fields.end(), [](const FieldRecord& a, const FieldRecord& b) {
-    return std::tie(a.model, a.text, a.window, a.layer, a.head) < std::tie(b.model, b.text, b.window, b.layer, b.head);
+    return std::tie(a.model, a.text, a.window, a.layer, a.head) <
+           std::tie(b.model, b.text, b.window, b.layer, b.head);
   });
   std::sort(rr.weights.begin(), rr.weights.end(), [](const WeightRecord& a, const WeightRecord& b) {
     return std::tie(a.model, a.layer, a.head) < std::tie(b.model, b.layer, b.head);
@@ -284,13 +289,13 @@ RunConfig resolve_config(const RunRequest& req) {
   }
   if (req.method) {
     if (*req.method != "factored" && *req.method != "dense" && *req.method != "scalapack")
-      throw InputError(fmt::format("--method: unknown method '{}' (factored, dense or scalapack)", *req.method));
+      throw InputError(
+          fmt::format("--method: unknown method '{}' (factored, dense or scalapack)", *req.method));
     cfg.method = *req.method;
   }
   if (req.out) cfg.out = path_of(*req.out);
   return cfg;
 }
-
 
 int run(const RunRequest& req, MPI_Comm comm) {
   int rank = 0, size = 1;

@@ -19,12 +19,12 @@
 // Units are saved as they finish, so even a SIGKILL loses only the units in flight.
 // Progress on stderr from rank 0: "[units 12/40] elapsed 00:01:03 ETA 00:02:30", at most
 // every 2 s and once at the end.
+#include <mpi.h>
+
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <mpi.h>
 
 #include "dist/run_config.h"
 

@@ -1,12 +1,12 @@
 #include "dist/run_config.h"
 
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "io/error.h"
 
@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = {
-      "models", "texts",         "token_ids",       "seq_len", "windows", "stride", "layers",
-      "method", "softmax_check", "softmax_ranks",   "bos",     "strip_gutenberg", "out", "threads"};
+      "models", "texts",         "token_ids",     "seq_len", "windows",         "stride", "layers",
+      "method", "softmax_check", "softmax_ranks", "bos",     "strip_gutenberg", "out",    "threads"};
   return keys;
 }
 
@@ -93,7 +93,8 @@ std::string expand_vars(const std::string& s, const std::string& where) {
           break;
         }
       }
-      if (close == std::string::npos) throw InputError(fmt::format("{}: unterminated '${{' in '{}'", where, s));
+      if (close == std::string::npos)
+        throw InputError(fmt::format("{}: unterminated '${{' in '{}'", where, s));
       std::string body = s.substr(i + 2, close - i - 2);
       std::string name = body, fallback;
       bool has_default = false;
@@ -131,7 +132,9 @@ std::string scalar(const YAML::Node& v, const std::string& where) {
   return v.Scalar();
 }
 
-std::string str(const YAML::Node& v, const std::string& where) { return expand_vars(scalar(v, where), where); }
+std::string str(const YAML::Node& v, const std::string& where) {
+  return expand_vars(scalar(v, where), where);
+}
 
 int to_int(const YAML::Node& v, const std::string& where, int min_value) {
   std::string s = scalar(v, where);
@@ -142,7 +145,8 @@ int to_int(const YAML::Node& v, const std::string& where, int min_value) {
   } catch (...) {
     pos = 0;
   }
-  if (pos == 0 || pos != s.size()) throw InputError(fmt::format("{}: expected an integer, got '{}'", where, s));
+  if (pos == 0 || pos != s.size())
+    throw InputError(fmt::format("{}: expected an integer, got '{}'", where, s));
   if (x < min_value || x > (1LL << 30))
     throw InputError(fmt::format("{}: {} is out of range (must be >= {})", where, s, min_value));
   return static_cast<int>(x);
@@ -249,7 +253,8 @@ void apply_key(RunConfig& cfg, const std::string& key, const YAML::Node& value, 
     if (value.IsScalar() && value.Scalar() == "all") return;
     for (const auto& x : as_list(value)) cfg.softmax_ranks.push_back(to_int(x, w, 1));
     std::sort(cfg.softmax_ranks.begin(), cfg.softmax_ranks.end());
-    cfg.softmax_ranks.erase(std::unique(cfg.softmax_ranks.begin(), cfg.softmax_ranks.end()), cfg.softmax_ranks.end());
+    cfg.softmax_ranks.erase(std::unique(cfg.softmax_ranks.begin(), cfg.softmax_ranks.end()),
+                            cfg.softmax_ranks.end());
   } else if (key == "bos") {
     cfg.bos = to_bool(value, w);
   } else if (key == "strip_gutenberg") {
@@ -277,7 +282,8 @@ void load_config_file(RunConfig& cfg, const fs::path& path) {
     throw InputError(fmt::format("{}: invalid YAML at line {}: {}", path.string(), e.mark.line + 1, e.msg));
   }
   if (root.IsNull()) return;
-  if (!root.IsMap()) throw InputError(fmt::format("{}: expected a map of keys at the top level", path.string()));
+  if (!root.IsMap())
+    throw InputError(fmt::format("{}: expected a map of keys at the top level", path.string()));
   try {
     for (const auto& kv : root) apply_key(cfg, kv.first.as<std::string>(), kv.second, path.string());
   } catch (const YAML::Exception& e) {
@@ -316,7 +322,8 @@ std::vector<int> parse_layer_spec(const std::string& spec_in, int n_layers, cons
     return layers;
   }
   auto bad = [&](const std::string& why) {
-    return InputError(fmt::format("{}: bad layer spec '{}': {} (use \"all\", \"0-5\" or \"0,3,11\")", where, spec_in, why));
+    return InputError(
+        fmt::format("{}: bad layer spec '{}': {} (use \"all\", \"0-5\" or \"0,3,11\")", where, spec_in, why));
   };
   auto number = [&](const std::string& s) {
     if (s.empty() || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
@@ -340,8 +347,8 @@ std::vector<int> parse_layer_spec(const std::string& spec_in, int n_layers, cons
     if (n_layers < 0) continue;  // syntax check only
     for (int l = a; l <= b; ++l) {
       if (l >= n_layers)
-        throw InputError(fmt::format("{}: layer {} out of range (the model has {} layers, 0-{})", where, l, n_layers,
-                                     n_layers - 1));
+        throw InputError(fmt::format("{}: layer {} out of range (the model has {} layers, 0-{})", where, l,
+                                     n_layers, n_layers - 1));
       layers.push_back(l);
     }
   }

@@ -6,19 +6,21 @@
 // nearest valid key, e.g. "configs/x.yaml: unknown key 'seqlen' (did you mean 'seq_len'?)"):
 //
 //   models:            list of {name, path, tokenizer, qk} maps or plain path strings. name defaults to the
-//                      folder/file stem; path = HF folder or llama2.c .bin; qk = precomputed safetensors (instead
-//                      of path). For a qk file the model name defaults to the file's parent folder name and the
-//                      text name to the file stem (fixtures/tiny-llama/golden.safetensors -> tiny-llama, golden).
+//                      folder/file stem; path = HF folder or llama2.c .bin; qk = precomputed safetensors
+//                      (instead of path). For a qk file the model name defaults to the file's parent folder
+//                      name and the text name to the file stem (fixtures/tiny-llama/golden.safetensors ->
+//                      tiny-llama, golden).
 //   texts:             list of text files (or {name, path}); name defaults to file stem
 //   token_ids:         list of token-id files (or {name, path}) -- ids used exactly as given, no BOS
-//   seq_len:           int (default: from config, else 1024, capped by the model's context); with token_ids and
-//                      no seq_len, one window of all the file's ids. Ignored for qk files (L comes from the file).
+//   seq_len:           int (default: from config, else 1024, capped by the model's context); with token_ids
+//   and
+//                      no seq_len, one window of all the file's ids. Ignored for qk files (L comes from the
+//                      file).
 //   windows:           int, default 1
 //   stride:            int, body tokens between window starts; default = the body tokens a
 //                      window holds (seq_len, or seq_len - 1 when a BOS is prepended)
-//   layers:            "all" | "0-5" | "0,3,11" (also a YAML int or list of ints; ranges and lists combine: "0-2,7")
-//   method:            factored | dense | scalapack
-//   softmax_check:     bool, default false
+//   layers:            "all" | "0-5" | "0,3,11" (also a YAML int or list of ints; ranges and lists combine:
+//   "0-2,7") method:            factored | dense | scalapack softmax_check:     bool, default false
 //   softmax_ranks:     "all" (r = 1..d_h) or a list of ints
 //   bos:               bool, default true (false = --no-bos)
 //   strip_gutenberg:   bool, default true
@@ -32,11 +34,10 @@
 // current directory, not the config file's folder.
 // Inside a YAML flow collection ([...] or {...}) quote a value that holds ${...}.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace YAML {
 class Node;

@@ -19,7 +19,7 @@ struct WorkerMessage {
 
   template <class Archive>
   void serialize(Archive& ar, const unsigned int) {
-    ar & kind & status & stop & error & result;
+    ar& kind& status& stop& error& result;
   }
 };
 
@@ -55,14 +55,20 @@ ScheduleOutcome run_alone(const std::vector<Unit>& todo, const ScheduleCallbacks
       out.interrupted = true;
       break;
     }
-    guarded([&] { cb.on_done(cb.compute(unit)); ++out.completed; }, out);
+    guarded(
+        [&] {
+          cb.on_done(cb.compute(unit));
+          ++out.completed;
+        },
+        out);
     if (out.error_status) break;
     if (cb.tick) cb.tick();
   }
   return out;
 }
 
-ScheduleOutcome run_coordinator(MPI_Comm comm, int size, const std::vector<Unit>& todo, const ScheduleCallbacks& cb) {
+ScheduleOutcome run_coordinator(MPI_Comm comm, int size, const std::vector<Unit>& todo,
+                                const ScheduleCallbacks& cb) {
   ScheduleOutcome out;
   std::size_t next = 0;
   int active = size - 1;
@@ -86,7 +92,12 @@ ScheduleOutcome run_coordinator(MPI_Comm comm, int size, const std::vector<Unit>
     guarded([&] { msg = from_bytes<WorkerMessage>(bytes); }, out);
     if (msg.stop) stopping = true;
     if (msg.kind == 1) {
-      guarded([&] { cb.on_done(std::move(msg.result)); ++out.completed; }, out);
+      guarded(
+          [&] {
+            cb.on_done(std::move(msg.result));
+            ++out.completed;
+          },
+          out);
     } else if (msg.kind == 2 && !out.error_status) {
       out.error_status = msg.status ? msg.status : 1;
       out.error = msg.error;

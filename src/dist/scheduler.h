@@ -15,11 +15,11 @@
 // are handed out; units in flight are waited for and passed to on_done. An error in a unit
 // stops the same way and is reported in the outcome. The MPI layer only moves units and
 // records; `compute` does the work.
+#include <mpi.h>
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <mpi.h>
 
 #include "dist/work_unit.h"
 

@@ -44,8 +44,9 @@ FieldSvFn local_field_sv(const std::string& method) {
   throw InputError(fmt::format("method '{}' has no local field SVD (factored or dense)", method));
 }
 
-std::vector<FieldRecord> field_records(const model::LayerQK& qk, const std::string& model, const std::string& text,
-                                       int window, const ComputeSettings& settings, const FieldSvFn& field_sv) {
+std::vector<FieldRecord> field_records(const model::LayerQK& qk, const std::string& model,
+                                       const std::string& text, int window, const ComputeSettings& settings,
+                                       const FieldSvFn& field_sv) {
   SingleBlasThread one_thread;
   std::vector<FieldRecord> out;
   out.reserve(static_cast<std::size_t>(qk.n_heads));
@@ -66,7 +67,8 @@ std::vector<FieldRecord> field_records(const model::LayerQK& qk, const std::stri
     auto k = qk.k_head(r.kv_head);
     r.sv = field_sv(q, k, qk.seq_len, qk.head_dim);
     r.metrics = spectra::compute_metrics(r.sv);
-    if (settings.softmax_check) r.softmax = spectra::softmax_truncation_curve(q, k, qk.seq_len, qk.head_dim, ranks);
+    if (settings.softmax_check)
+      r.softmax = spectra::softmax_truncation_curve(q, k, qk.seq_len, qk.head_dim, ranks);
     out.push_back(std::move(r));
   }
   return out;
@@ -120,7 +122,8 @@ UnitResult compute_unit(const Unit& unit, SourceCache& cache, const FieldSvFn& f
       const QkSource& src = cache.qk(unit.path);
       for (int l : unit.layers) {
         auto recs = field_records(src.layer(l), unit.model, unit.text, unit.window, unit.settings, field_sv);
-        res.fields.insert(res.fields.end(), std::make_move_iterator(recs.begin()), std::make_move_iterator(recs.end()));
+        res.fields.insert(res.fields.end(), std::make_move_iterator(recs.begin()),
+                          std::make_move_iterator(recs.end()));
       }
       break;
     }
@@ -128,7 +131,8 @@ UnitResult compute_unit(const Unit& unit, SourceCache& cache, const FieldSvFn& f
       model::Model& m = cache.model(unit.path);
       m.forward_qk(unit.ids, unit.layers, [&](const model::LayerQK& qk) {
         auto recs = field_records(qk, unit.model, unit.text, unit.window, unit.settings, field_sv);
-        res.fields.insert(res.fields.end(), std::make_move_iterator(recs.begin()), std::make_move_iterator(recs.end()));
+        res.fields.insert(res.fields.end(), std::make_move_iterator(recs.begin()),
+                          std::make_move_iterator(recs.end()));
       });
       break;
     }
@@ -136,7 +140,8 @@ UnitResult compute_unit(const Unit& unit, SourceCache& cache, const FieldSvFn& f
       model::Model& m = cache.model(unit.path);
       for (int l : unit.layers) {
         auto recs = weight_records(m.attention_weights(l), unit.model);
-        res.weights.insert(res.weights.end(), std::make_move_iterator(recs.begin()), std::make_move_iterator(recs.end()));
+        res.weights.insert(res.weights.end(), std::make_move_iterator(recs.begin()),
+                           std::make_move_iterator(recs.end()));
       }
       break;
     }

@@ -18,14 +18,16 @@ namespace logitrank::dist {
 class QkSource;
 
 // Singular values of one head's row-centred field (min(L, d_h) values, descending).
-using FieldSvFn = std::function<std::vector<double>(std::span<const double> q, std::span<const double> k, int L, int dh)>;
+using FieldSvFn =
+    std::function<std::vector<double>(std::span<const double> q, std::span<const double> k, int L, int dh)>;
 
 // spectra::field_sv_factored or spectra::field_sv_dense; InputError for another name.
 FieldSvFn local_field_sv(const std::string& method);
 
 // One FieldRecord per query head of `qk` (sorted by head).
-std::vector<FieldRecord> field_records(const model::LayerQK& qk, const std::string& model, const std::string& text,
-                                       int window, const ComputeSettings& settings, const FieldSvFn& field_sv);
+std::vector<FieldRecord> field_records(const model::LayerQK& qk, const std::string& model,
+                                       const std::string& text, int window, const ComputeSettings& settings,
+                                       const FieldSvFn& field_sv);
 
 // One WeightRecord per query head of `w` (sorted by head).
 std::vector<WeightRecord> weight_records(const model::AttentionWeights& w, const std::string& model);

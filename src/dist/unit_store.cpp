@@ -1,10 +1,10 @@
 #include "dist/unit_store.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "dist/record_serialization.h"
 #include "io/error.h"
@@ -22,7 +22,7 @@ struct UnitFile {
   UnitResult result;
   template <class Archive>
   void serialize(Archive& ar, const unsigned int) {
-    ar & magic & hash & result;
+    ar& magic& hash& result;
   }
 };
 
@@ -38,7 +38,8 @@ void write_atomic(const fs::path& path, const std::string& bytes) {
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec) throw InputError(fmt::format("{}: cannot rename to {}: {}", tmp.string(), path.string(), ec.message()));
+  if (ec)
+    throw InputError(fmt::format("{}: cannot rename to {}: {}", tmp.string(), path.string(), ec.message()));
 }
 
 std::string read_file(const fs::path& path) {
@@ -76,8 +77,9 @@ void UnitStore::open(bool resume) {
       throw InputError(fmt::format("{}: unreadable run state {}", out_.string(), run_json.string()));
     }
     if (old != hash_)
-      throw InputError(fmt::format("{}: out dir holds a different run (config hash {}, this run {}); use another --out",
-                                   out_.string(), old, hash_));
+      throw InputError(
+          fmt::format("{}: out dir holds a different run (config hash {}, this run {}); use another --out",
+                      out_.string(), old, hash_));
   } else if (!resume && fs::exists(dir_, ec)) {
     fs::remove_all(dir_, ec);
     if (ec) throw InputError(fmt::format("{}: cannot clear earlier units: {}", dir_.string(), ec.message()));

@@ -1,9 +1,9 @@
 #include "dist/work_plan.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "dist/qk_source.h"
 #include "dist/unit_store.h"
@@ -64,7 +64,8 @@ std::string input_name(const InputSpec& s) { return s.name.empty() ? s.path.stem
 
 void check_unique(std::set<std::string>& seen, const std::string& name, const std::string& what) {
   if (!seen.insert(name).second)
-    throw InputError(fmt::format("{} name '{}' is used twice; give each entry its own 'name' in the config", what, name));
+    throw InputError(
+        fmt::format("{} name '{}' is used twice; give each entry its own 'name' in the config", what, name));
 }
 
 std::vector<int32_t> read_ids(const fs::path& path, int64_t vocab_size) {
@@ -87,12 +88,13 @@ void plan_qk(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettings&
   require_file(spec.qk, "qk file");
   QkSource src(spec.qk);
   fs::path parent = spec.qk.parent_path().filename();
-  std::string model = !spec.name.empty() ? spec.name
+  std::string model = !spec.name.empty()                                  ? spec.name
                       : parent.empty() || parent == "." || parent == ".." ? spec.qk.stem().string()
                                                                           : parent.string();
   std::string text = spec.qk.stem().string();
   check_unique(model_names, model, "model");
-  std::vector<int> layers = parse_layer_spec(cfg.layers, src.n_layers(), fmt::format("{}: layers", spec.qk.string()));
+  std::vector<int> layers =
+      parse_layer_spec(cfg.layers, src.n_layers(), fmt::format("{}: layers", spec.qk.string()));
   for (int l : layers) {
     Unit u;
     u.index = static_cast<int>(plan.units.size());
@@ -116,7 +118,11 @@ void plan_qk(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettings&
             {"seq_len", src.seq_len()},
             {"selected_layers", layers}};
   plan.inputs["models"].push_back(m);
-  json t = {{"model", model}, {"name", text}, {"kind", "qk"}, {"path", spec.qk.string()}, {"tokens", src.seq_len()}};
+  json t = {{"model", model},
+            {"name", text},
+            {"kind", "qk"},
+            {"path", spec.qk.string()},
+            {"tokens", src.seq_len()}};
   json w = {{"index", 0}, {"body_offset", 0}};
   w["ids"] = src.input_ids().empty() ? json(nullptr) : json(src.input_ids());
   t["windows"] = json::array({w});
@@ -126,7 +132,8 @@ void plan_qk(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettings&
 void plan_model(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettings& settings, WorkPlan& plan,
                 std::set<std::string>& model_names) {
   std::error_code ec;
-  if (!fs::exists(spec.path, ec)) throw InputError(fmt::format("{}: no such file or folder (model)", spec.path.string()));
+  if (!fs::exists(spec.path, ec))
+    throw InputError(fmt::format("{}: no such file or folder (model)", spec.path.string()));
   auto mdl = model::Model::open(spec.path);
   const auto& mc = mdl->config();
   std::string model = spec.name.empty() ? mdl->default_name() : spec.name;
@@ -134,7 +141,8 @@ void plan_model(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettin
   std::vector<int> layers =
       parse_layer_spec(cfg.layers, mc.n_layers, fmt::format("{}: layers", spec.path.string()));
   if (cfg.texts.empty() && cfg.token_ids.empty())
-    throw InputError(fmt::format("{}: no texts to run the model on (give --text or --token-ids)", spec.path.string()));
+    throw InputError(
+        fmt::format("{}: no texts to run the model on (give --text or --token-ids)", spec.path.string()));
 
   int L = cfg.seq_len.value_or(1024);
   if (mc.max_positions > 0 && L > mc.max_positions) L = static_cast<int>(mc.max_positions);
@@ -176,15 +184,18 @@ void plan_model(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettin
   };
   auto windows_json = [](const std::vector<Window>& windows) {
     json a = json::array();
-    for (const auto& w : windows) a.push_back({{"index", w.index}, {"body_offset", w.body_offset}, {"ids", w.ids}});
+    for (const auto& w : windows)
+      a.push_back({{"index", w.index}, {"body_offset", w.body_offset}, {"ids", w.ids}});
     return a;
   };
 
   if (!cfg.texts.empty()) {
     fs::path tok_path = spec.tokenizer.empty() ? mdl->default_tokenizer() : spec.tokenizer;
     if (tok_path.empty())
-      throw InputError(fmt::format("{}: no tokenizer found beside the model; pass --tokenizer", spec.path.string()));
-    if (!fs::exists(tok_path, ec)) throw InputError(fmt::format("{}: no such file (tokenizer)", tok_path.string()));
+      throw InputError(
+          fmt::format("{}: no tokenizer found beside the model; pass --tokenizer", spec.path.string()));
+    if (!fs::exists(tok_path, ec))
+      throw InputError(fmt::format("{}: no such file (tokenizer)", tok_path.string()));
     auto tok = tokenizer::Tokenizer::open(tok_path);
     mj["tokenizer"] = {{"path", tok_path.string()}, {"kind", tok->kind()}};
     std::optional<int32_t> bos = cfg.bos ? tok->bos_id() : std::nullopt;
@@ -222,8 +233,8 @@ void plan_model(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettin
     std::vector<Window> windows;
     if (!cfg.seq_len || *cfg.seq_len == static_cast<int>(ids.size())) {
       if (mc.max_positions > 0 && static_cast<int64_t>(ids.size()) > mc.max_positions)
-        throw InputError(fmt::format("{}: {} token ids exceed the model's context of {}", ts.path.string(), ids.size(),
-                                     mc.max_positions));
+        throw InputError(fmt::format("{}: {} token ids exceed the model's context of {}", ts.path.string(),
+                                     ids.size(), mc.max_positions));
       if (ids.empty()) throw InputError(fmt::format("{}: no token ids", ts.path.string()));
       windows.push_back({0, 0, ids});
     } else {
@@ -253,7 +264,8 @@ void plan_model(const RunConfig& cfg, const ModelSpec& spec, const ComputeSettin
 }  // namespace
 
 WorkPlan build_plan(const RunConfig& cfg) {
-  if (cfg.models.empty()) throw InputError("run: no input; give --qk FILE or --model DIR (or 'models' in --config)");
+  if (cfg.models.empty())
+    throw InputError("run: no input; give --qk FILE or --model DIR (or 'models' in --config)");
   WorkPlan plan;
   plan.inputs = {{"models", json::array()}, {"texts", json::array()}};
   ComputeSettings settings;
@@ -271,7 +283,8 @@ WorkPlan build_plan(const RunConfig& cfg) {
   // The hash covers what decides the results: settings, units (names, layers, token ids) and
   // the input files' sizes -- not out, threads or paths.
   json h;
-  h["settings"] = {{"method", settings.method}, {"softmax_check", settings.softmax_check},
+  h["settings"] = {{"method", settings.method},
+                   {"softmax_check", settings.softmax_check},
                    {"softmax_ranks", settings.softmax_ranks}};
   h["units"] = json::array();
   for (const auto& u : plan.units)

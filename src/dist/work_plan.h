@@ -11,10 +11,9 @@
 // the one beside the model; BOS from the tokenizer unless bos is false; windows cut by
 // tokenizer::cut_windows. Token-id files are used as given (no BOS); with no seq_len (or
 // seq_len equal to their count) they form one window.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "dist/run_config.h"
 #include "dist/work_unit.h"

@@ -44,13 +44,13 @@ inline uint16_t float_to_f16(float f) {
   uint32_t u = std::bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
   u &= 0x7fffffffu;
-  if (u > 0x7f800000u) return sign | 0x7e00u;      // NaN
-  if (u >= 0x477ff000u) return sign | 0x7c00u;     // rounds to >= 65520 -> inf
-  if (u < 0x38800000u) {                           // below the smallest normal half: subnormal or 0
-    if (u < 0x33000000u) return sign;              // < 2^-25: rounds to 0
+  if (u > 0x7f800000u) return sign | 0x7e00u;   // NaN
+  if (u >= 0x477ff000u) return sign | 0x7c00u;  // rounds to >= 65520 -> inf
+  if (u < 0x38800000u) {                        // below the smallest normal half: subnormal or 0
+    if (u < 0x33000000u) return sign;           // < 2^-25: rounds to 0
     const uint32_t e = u >> 23;
     const uint32_t m = (u & 0x7fffffu) | 0x800000u;
-    const uint32_t shift = 126 - e;                // 14 + (113 - e)
+    const uint32_t shift = 126 - e;  // 14 + (113 - e)
     uint32_t half = m >> shift;
     const uint32_t rem = m & ((1u << shift) - 1);
     const uint32_t mid = 1u << (shift - 1);

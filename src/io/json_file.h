@@ -1,10 +1,9 @@
 #pragma once
 // Reading JSON files with one-line InputErrors naming the file (and key) at fault.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace logitrank::io {
 

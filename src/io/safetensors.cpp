@@ -11,9 +11,8 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "io/error.h"
 #include "io/float16.h"
@@ -31,7 +30,9 @@ std::string one_line(std::string s) {
   return s;
 }
 
-[[noreturn]] void fail(const fs::path& file, const std::string& what) { throw InputError(file.string() + ": " + what); }
+[[noreturn]] void fail(const fs::path& file, const std::string& what) {
+  throw InputError(file.string() + ": " + what);
+}
 [[noreturn]] void fail_tensor(const fs::path& file, std::string_view tensor, const std::string& what) {
   throw InputError(file.string() + ": tensor '" + std::string(tensor) + "': " + what);
 }
@@ -41,7 +42,8 @@ bool is_float(DType t) { return t == DType::F64 || t == DType::F32 || t == DType
 template <typename Out>
 void convert_impl(const TensorView& t, std::size_t offset, std::span<Out> out) {
   if (!is_float(t.dtype))
-    fail_tensor(t.file, t.name, "dtype " + std::string(dtype_name(t.dtype)) + " is not a floating-point type");
+    fail_tensor(t.file, t.name,
+                "dtype " + std::string(dtype_name(t.dtype)) + " is not a floating-point type");
   const std::size_t n = static_cast<std::size_t>(t.numel());
   if (offset > n || out.size() > n - offset)
     fail_tensor(t.file, t.name,
@@ -94,16 +96,26 @@ bool mul_ok(uint64_t a, uint64_t b, uint64_t& r) { return !__builtin_mul_overflo
 
 std::string_view dtype_name(DType t) {
   switch (t) {
-    case DType::F64: return "F64";
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
-    case DType::I64: return "I64";
-    case DType::I32: return "I32";
-    case DType::I16: return "I16";
-    case DType::I8: return "I8";
-    case DType::U8: return "U8";
-    case DType::BOOL: return "BOOL";
+    case DType::F64:
+      return "F64";
+    case DType::F32:
+      return "F32";
+    case DType::F16:
+      return "F16";
+    case DType::BF16:
+      return "BF16";
+    case DType::I64:
+      return "I64";
+    case DType::I32:
+      return "I32";
+    case DType::I16:
+      return "I16";
+    case DType::I8:
+      return "I8";
+    case DType::U8:
+      return "U8";
+    case DType::BOOL:
+      return "BOOL";
   }
   return "?";
 }
@@ -111,23 +123,28 @@ std::string_view dtype_name(DType t) {
 std::size_t dtype_size(DType t) {
   switch (t) {
     case DType::F64:
-    case DType::I64: return 8;
+    case DType::I64:
+      return 8;
     case DType::F32:
-    case DType::I32: return 4;
+    case DType::I32:
+      return 4;
     case DType::F16:
     case DType::BF16:
-    case DType::I16: return 2;
+    case DType::I16:
+      return 2;
     case DType::I8:
     case DType::U8:
-    case DType::BOOL: return 1;
+    case DType::BOOL:
+      return 1;
   }
   return 0;
 }
 
 DType parse_dtype(std::string_view name) {
   static const std::pair<std::string_view, DType> table[] = {
-      {"F64", DType::F64}, {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}, {"I64", DType::I64},
-      {"I32", DType::I32}, {"I16", DType::I16}, {"I8", DType::I8},   {"U8", DType::U8},     {"BOOL", DType::BOOL}};
+      {"F64", DType::F64}, {"F32", DType::F32},  {"F16", DType::F16}, {"BF16", DType::BF16},
+      {"I64", DType::I64}, {"I32", DType::I32},  {"I16", DType::I16}, {"I8", DType::I8},
+      {"U8", DType::U8},   {"BOOL", DType::BOOL}};
   for (const auto& [n, t] : table)
     if (n == name) return t;
   throw InputError("unknown safetensors dtype '" + std::string(name) +
@@ -154,8 +171,12 @@ void convert_to(const TensorView& t, std::span<double> out) {
                     std::to_string(t.numel()));
   convert_impl(t, 0, out);
 }
-void convert_range(const TensorView& t, std::size_t offset, std::span<float> out) { convert_impl(t, offset, out); }
-void convert_range(const TensorView& t, std::size_t offset, std::span<double> out) { convert_impl(t, offset, out); }
+void convert_range(const TensorView& t, std::size_t offset, std::span<float> out) {
+  convert_impl(t, offset, out);
+}
+void convert_range(const TensorView& t, std::size_t offset, std::span<double> out) {
+  convert_impl(t, offset, out);
+}
 
 // ---------------------------------------------------------------- SafetensorsFile
 
@@ -175,7 +196,8 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size < 8) {
     ::close(fd);
-    fail(path, "file is " + std::to_string(size) + " bytes, too short for a safetensors header length (8 bytes)");
+    fail(path,
+         "file is " + std::to_string(size) + " bytes, too short for a safetensors header length (8 bytes)");
   }
   void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   int e = errno;
@@ -238,7 +260,8 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
       uint64_t numel = 1;
       for (const auto& d : *sh) {
         if (!d.is_number_integer() || d.get<int64_t>() < 0)
-          fail_tensor(path, name, "shape " + one_line(sh->dump()) + " has a non-integer or negative dimension");
+          fail_tensor(path, name,
+                      "shape " + one_line(sh->dump()) + " has a non-integer or negative dimension");
         uint64_t dim = d.get<uint64_t>();
         if (!mul_ok(numel, dim, numel) || numel > (uint64_t{1} << 62))
           fail_tensor(path, name, "shape " + one_line(sh->dump()) + " is too large");
@@ -248,11 +271,14 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
         if (!o.is_number_unsigned() && !(o.is_number_integer() && o.get<int64_t>() >= 0))
           fail_tensor(path, name, "data_offsets " + one_line(off->dump()) + " are not non-negative integers");
       const uint64_t b = (*off)[0].get<uint64_t>(), e2 = (*off)[1].get<uint64_t>();
-      if (b > e2) fail_tensor(path, name, "data_offsets [" + std::to_string(b) + ", " + std::to_string(e2) + "] decrease");
+      if (b > e2)
+        fail_tensor(path, name,
+                    "data_offsets [" + std::to_string(b) + ", " + std::to_string(e2) + "] decrease");
       if (e2 > data_size)
         fail_tensor(path, name,
-                    "data_offsets [" + std::to_string(b) + ", " + std::to_string(e2) + "] exceed the data section (" +
-                        std::to_string(data_size) + " bytes; file truncated?)");
+                    "data_offsets [" + std::to_string(b) + ", " + std::to_string(e2) +
+                        "] exceed the data section (" + std::to_string(data_size) +
+                        " bytes; file truncated?)");
       uint64_t expect = 0;
       if (!mul_ok(numel, dtype_size(t.dtype), expect) || expect != e2 - b)
         fail_tensor(path, name,
@@ -264,15 +290,16 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : path_(path) {
       ranges.push_back({b, e2, name});
       tensors_.emplace(name, std::move(t));
     }
-    std::sort(ranges.begin(), ranges.end(),
-              [](const Range& a, const Range& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+    std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
+      return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+    });
     const Range* widest = nullptr;  // the non-empty range seen so far reaching furthest
     for (const Range& c : ranges) {
       if (c.begin == c.end) continue;  // zero-size tensors may share an offset with anything
       if (widest && c.begin < widest->end)
         fail(path, "tensors '" + widest->name + "' [" + std::to_string(widest->begin) + ", " +
-                       std::to_string(widest->end) + "] and '" + c.name + "' [" + std::to_string(c.begin) + ", " +
-                       std::to_string(c.end) + "] overlap");
+                       std::to_string(widest->end) + "] and '" + c.name + "' [" + std::to_string(c.begin) +
+                       ", " + std::to_string(c.end) + "] overlap");
       if (!widest || c.end > widest->end) widest = &c;
     }
   } catch (...) {
@@ -326,7 +353,8 @@ std::unique_ptr<TensorStore> TensorStore::open(const fs::path& dir) {
         throw InputError(index.string() + ": weight_map entry '" + it.key() + "' is not a file name");
       const std::string shard = it.value().get<std::string>();
       if (shard.empty() || fs::path(shard).is_absolute() || shard.find("..") != std::string::npos)
-        throw InputError(index.string() + ": weight_map entry '" + it.key() + "' names an invalid shard '" + shard + "'");
+        throw InputError(index.string() + ": weight_map entry '" + it.key() + "' names an invalid shard '" +
+                         shard + "'");
       auto f = by_name.find(shard);
       if (f == by_name.end()) {
         const fs::path sp = dir / shard;
@@ -338,8 +366,8 @@ std::unique_ptr<TensorStore> TensorStore::open(const fs::path& dir) {
       }
       const TensorView* t = f->second->find(it.key());
       if (!t)
-        throw InputError(f->second->path().string() + ": tensor '" + it.key() + "' listed in " + index.string() +
-                         " is missing from this shard");
+        throw InputError(f->second->path().string() + ": tensor '" + it.key() + "' listed in " +
+                         index.string() + " is missing from this shard");
       store->index_.emplace(it.key(), t);
     }
     if (store->files_.empty()) throw InputError(index.string() + ": weight_map is empty");
@@ -387,7 +415,8 @@ std::size_t TensorStore::total_bytes() const {
 
 void SafetensorsWriter::add(std::string name, DType dtype, std::vector<int64_t> shape,
                             std::span<const std::byte> bytes) {
-  if (name.empty() || name == "__metadata__") throw InputError("safetensors writer: invalid tensor name '" + name + "'");
+  if (name.empty() || name == "__metadata__")
+    throw InputError("safetensors writer: invalid tensor name '" + name + "'");
   for (const auto& e : entries_)
     if (e.name == name) throw InputError("safetensors writer: duplicate tensor name '" + name + "'");
   uint64_t n = 1;
@@ -398,19 +427,24 @@ void SafetensorsWriter::add(std::string name, DType dtype, std::vector<int64_t> 
   if (n * dtype_size(dtype) != bytes.size())
     throw InputError("safetensors writer: tensor '" + name + "' has " + std::to_string(bytes.size()) +
                      " bytes but its shape needs " + std::to_string(n * dtype_size(dtype)));
-  entries_.push_back({std::move(name), dtype, std::move(shape), std::vector<std::byte>(bytes.begin(), bytes.end())});
+  entries_.push_back(
+      {std::move(name), dtype, std::move(shape), std::vector<std::byte>(bytes.begin(), bytes.end())});
 }
 
-void SafetensorsWriter::add_f64(std::string name, std::vector<int64_t> shape, std::span<const double> values) {
+void SafetensorsWriter::add_f64(std::string name, std::vector<int64_t> shape,
+                                std::span<const double> values) {
   add(std::move(name), DType::F64, std::move(shape), std::as_bytes(values));
 }
 void SafetensorsWriter::add_f32(std::string name, std::vector<int64_t> shape, std::span<const float> values) {
   add(std::move(name), DType::F32, std::move(shape), std::as_bytes(values));
 }
-void SafetensorsWriter::add_i64(std::string name, std::vector<int64_t> shape, std::span<const int64_t> values) {
+void SafetensorsWriter::add_i64(std::string name, std::vector<int64_t> shape,
+                                std::span<const int64_t> values) {
   add(std::move(name), DType::I64, std::move(shape), std::as_bytes(values));
 }
-void SafetensorsWriter::set_metadata(std::string key, std::string value) { metadata_[std::move(key)] = std::move(value); }
+void SafetensorsWriter::set_metadata(std::string key, std::string value) {
+  metadata_[std::move(key)] = std::move(value);
+}
 
 void SafetensorsWriter::write(const fs::path& path) const {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
@@ -439,7 +473,8 @@ void SafetensorsWriter::write(const fs::path& path) const {
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>((n >> (8 * i)) & 0xff);
     out.write(reinterpret_cast<const char*>(len), 8);
     out.write(h.data(), static_cast<std::streamsize>(h.size()));
-    for (const auto& e : entries_) out.write(reinterpret_cast<const char*>(e.bytes.data()), static_cast<std::streamsize>(e.bytes.size()));
+    for (const auto& e : entries_)
+      out.write(reinterpret_cast<const char*>(e.bytes.data()), static_cast<std::streamsize>(e.bytes.size()));
     out.flush();
     if (!out) {
       std::error_code ec;

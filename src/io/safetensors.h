@@ -16,9 +16,9 @@ namespace logitrank::io {
 
 enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL };
 
-std::string_view dtype_name(DType t);       // "F32", ...
-std::size_t dtype_size(DType t);            // bytes per element
-DType parse_dtype(std::string_view name);   // throws InputError on unknown names
+std::string_view dtype_name(DType t);      // "F32", ...
+std::size_t dtype_size(DType t);           // bytes per element
+DType parse_dtype(std::string_view name);  // throws InputError on unknown names
 
 // A tensor inside a mapped file. `data` stays valid while the owning file lives.
 struct TensorView {

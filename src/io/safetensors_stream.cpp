@@ -3,10 +3,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 #include "io/error.h"
 
@@ -36,10 +35,13 @@ std::string safetensors_header(std::span<const TensorSpec> tensors,
   std::set<std::string_view> seen;
   std::size_t offset = 0;
   for (const TensorSpec& t : tensors) {
-    if (t.name.empty() || t.name == "__metadata__") throw InputError("safetensors: invalid tensor name '" + t.name + "'");
+    if (t.name.empty() || t.name == "__metadata__")
+      throw InputError("safetensors: invalid tensor name '" + t.name + "'");
     if (!seen.insert(t.name).second) throw InputError("safetensors: duplicate tensor name '" + t.name + "'");
     const std::size_t n = t.nbytes();
-    j[t.name] = {{"dtype", std::string(dtype_name(t.dtype))}, {"shape", t.shape}, {"data_offsets", {offset, offset + n}}};
+    j[t.name] = {{"dtype", std::string(dtype_name(t.dtype))},
+                 {"shape", t.shape},
+                 {"data_offsets", {offset, offset + n}}};
     offset += n;
   }
   std::string json = j.dump();
@@ -121,7 +123,8 @@ std::string shard_file_name(int k, int n) {
   return buf;
 }
 
-std::vector<std::vector<std::size_t>> plan_shards(std::span<const TensorSpec> tensors, std::size_t max_shard_bytes) {
+std::vector<std::vector<std::size_t>> plan_shards(std::span<const TensorSpec> tensors,
+                                                  std::size_t max_shard_bytes) {
   std::vector<std::vector<std::size_t>> shards(1);
   std::size_t current = 0;
   for (std::size_t i = 0; i < tensors.size(); ++i) {
@@ -171,10 +174,12 @@ void remove_stale_checkpoint_files(const fs::path& dir) {
 }  // namespace
 
 std::vector<fs::path> write_checkpoint_tensors(const fs::path& dir, std::span<const TensorSpec> tensors,
-                                               const TensorFill& fill, const CheckpointWriteOptions& options) {
+                                               const TensorFill& fill,
+                                               const CheckpointWriteOptions& options) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) throw InputError(dir.string() + ": cannot create folder: " + ec.message());
+  if (ec || !fs::is_directory(dir))
+    throw InputError(dir.string() + ": cannot create folder: " + ec.message());
   std::size_t total = 0;
   for (const auto& t : tensors) total += t.nbytes();
   const fs::space_info space = fs::space(dir, ec);
@@ -193,7 +198,8 @@ std::vector<fs::path> write_checkpoint_tensors(const fs::path& dir, std::span<co
   nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
   std::size_t done = 0;
   for (int s = 0; s < n_shards; ++s) {
-    const std::string fname = n_shards == 1 ? std::string("model.safetensors") : shard_file_name(s + 1, n_shards);
+    const std::string fname =
+        n_shards == 1 ? std::string("model.safetensors") : shard_file_name(s + 1, n_shards);
     std::vector<TensorSpec> specs;
     for (std::size_t i : shards[s]) specs.push_back(tensors[i]);
     SafetensorsStreamWriter w(dir / fname, specs, options.metadata);

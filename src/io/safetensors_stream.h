@@ -68,7 +68,8 @@ std::string shard_file_name(int k, int n);
 // Greedy split in order: a new shard starts when adding the next tensor would push the
 // current one past `max_shard_bytes` (a tensor larger than that gets a shard of its own).
 // Returns tensor indices per shard; one shard when everything fits.
-std::vector<std::vector<std::size_t>> plan_shards(std::span<const TensorSpec> tensors, std::size_t max_shard_bytes);
+std::vector<std::vector<std::size_t>> plan_shards(std::span<const TensorSpec> tensors,
+                                                  std::size_t max_shard_bytes);
 
 struct CheckpointWriteOptions {
   std::size_t max_shard_bytes = 5'000'000'000;  // HF default "5GB"

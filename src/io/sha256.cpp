@@ -15,7 +15,8 @@ namespace {
 struct Ctx {
   EVP_MD_CTX* c = EVP_MD_CTX_new();
   Ctx() {
-    if (!c || EVP_DigestInit_ex(c, EVP_sha256(), nullptr) != 1) throw std::runtime_error("sha256: EVP init failed");
+    if (!c || EVP_DigestInit_ex(c, EVP_sha256(), nullptr) != 1)
+      throw std::runtime_error("sha256: EVP init failed");
   }
   ~Ctx() { EVP_MD_CTX_free(c); }
   void update(const void* p, std::size_t n) {
@@ -27,7 +28,10 @@ struct Ctx {
     if (EVP_DigestFinal_ex(c, md, &len) != 1) throw std::runtime_error("sha256: EVP final failed");
     static const char* d = "0123456789abcdef";
     std::string out;
-    for (unsigned i = 0; i < len; ++i) { out.push_back(d[md[i] >> 4]); out.push_back(d[md[i] & 15]); }
+    for (unsigned i = 0; i < len; ++i) {
+      out.push_back(d[md[i] >> 4]);
+      out.push_back(d[md[i] & 15]);
+    }
     return out;
   }
 };

@@ -9,10 +9,14 @@ namespace logitrank::model {
 
 std::string family_name(Family f) {
   switch (f) {
-    case Family::GPT2: return "gpt2";
-    case Family::Llama: return "llama";
-    case Family::Qwen2: return "qwen2";
-    case Family::Mistral: return "mistral";
+    case Family::GPT2:
+      return "gpt2";
+    case Family::Llama:
+      return "llama";
+    case Family::Qwen2:
+      return "qwen2";
+    case Family::Mistral:
+      return "mistral";
   }
   return "?";
 }
@@ -46,10 +50,13 @@ std::string get_str_or(const json& j, const char* key, std::string dflt, const f
   return has(j, key) ? io::json_string(j, key, f) : dflt;
 }
 
-[[noreturn]] void bad(const fs::path& f, const std::string& what) { throw InputError(f.string() + ": " + what); }
+[[noreturn]] void bad(const fs::path& f, const std::string& what) {
+  throw InputError(f.string() + ": " + what);
+}
 
 int to_int(int64_t v, const char* key, const fs::path& f) {
-  if (v <= 0 || v > (int64_t{1} << 30)) bad(f, std::string("key '") + key + "' = " + std::to_string(v) + " is out of range");
+  if (v <= 0 || v > (int64_t{1} << 30))
+    bad(f, std::string("key '") + key + "' = " + std::to_string(v) + " is out of range");
   return static_cast<int>(v);
 }
 
@@ -69,17 +76,20 @@ void parse_rope(const json& j, ModelConfig& c, const fs::path& f) {
   std::string type = get_str_or(*rs, "rope_type", get_str_or(*rs, "type", "default", f), f);
   if (type == "default") return;
   if (type != "llama3")
-    bad(f, std::string("key '") + key + "': rope_type '" + type + "' is not supported (supported: llama3, default)");
+    bad(f, std::string("key '") + key + "': rope_type '" + type +
+               "' is not supported (supported: llama3, default)");
   c.rope_scaling.enabled = true;
   c.rope_scaling.factor = io::json_number(*rs, "factor", f);
   c.rope_scaling.low_freq_factor = get_num_or(*rs, "low_freq_factor", 1.0, f);
   c.rope_scaling.high_freq_factor = get_num_or(*rs, "high_freq_factor", 4.0, f);
-  c.rope_scaling.original_max_position_embeddings = get_num_or(*rs, "original_max_position_embeddings", 8192, f);
+  c.rope_scaling.original_max_position_embeddings =
+      get_num_or(*rs, "original_max_position_embeddings", 8192, f);
   const auto& r = c.rope_scaling;
   if (!(r.factor > 0) || !(r.low_freq_factor > 0) || !(r.high_freq_factor > r.low_freq_factor) ||
       !(r.original_max_position_embeddings > 0))
     bad(f, std::string("key '") + key +
-               "': llama3 needs factor > 0, high_freq_factor > low_freq_factor > 0, original_max_position_embeddings > 0");
+               "': llama3 needs factor > 0, high_freq_factor > low_freq_factor > 0, "
+               "original_max_position_embeddings > 0");
 }
 
 }  // namespace
@@ -87,7 +97,9 @@ void parse_rope(const json& j, ModelConfig& c, const fs::path& f) {
 void validate_config(const ModelConfig& c, const fs::path& f) {
   if (c.n_layers <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.hidden <= 0 || c.head_dim <= 0 ||
       c.intermediate <= 0 || c.vocab_size <= 0)
-    bad(f, "layers, heads, kv heads, hidden size, head_dim, intermediate size and vocab_size must all be positive");
+    bad(f,
+        "layers, heads, kv heads, hidden size, head_dim, intermediate size and vocab_size must all be "
+        "positive");
   if (c.n_heads % c.n_kv_heads != 0)
     bad(f, "num_attention_heads " + std::to_string(c.n_heads) + " is not divisible by num_key_value_heads " +
                std::to_string(c.n_kv_heads));
@@ -95,7 +107,8 @@ void validate_config(const ModelConfig& c, const fs::path& f) {
     bad(f, "head_dim " + std::to_string(c.head_dim) + " must be even for rotary embeddings");
   if (c.family == Family::GPT2 && c.n_heads * c.head_dim != c.hidden)
     bad(f, "n_embd " + std::to_string(c.hidden) + " is not divisible by n_head " + std::to_string(c.n_heads));
-  if (!(c.norm_eps >= 0) || !std::isfinite(c.norm_eps)) bad(f, "normalisation epsilon must be a finite number >= 0");
+  if (!(c.norm_eps >= 0) || !std::isfinite(c.norm_eps))
+    bad(f, "normalisation epsilon must be a finite number >= 0");
   if (c.family != Family::GPT2 && !(c.rope_theta > 0)) bad(f, "rope_theta must be > 0");
 }
 
@@ -109,7 +122,8 @@ ModelConfig parse_hf_config(const fs::path& f, ForwardSettings& s) {
   std::string arch, model_type = get_str_or(j, "model_type", "", f);
   if (has(j, "architectures")) {
     const auto& a = j["architectures"];
-    if (!a.is_array() || a.empty() || !a[0].is_string()) bad(f, "key 'architectures' must be a list of names");
+    if (!a.is_array() || a.empty() || !a[0].is_string())
+      bad(f, "key 'architectures' must be a list of names");
     arch = a[0].get<std::string>();
   }
   if (arch == "GPT2LMHeadModel" || arch == "GPT2Model" || (arch.empty() && model_type == "gpt2")) {
@@ -121,15 +135,19 @@ ModelConfig parse_hf_config(const fs::path& f, ForwardSettings& s) {
   } else if (arch == "MistralForCausalLM" || (arch.empty() && model_type == "mistral")) {
     c.family = Family::Mistral;
   } else {
-    bad(f, "unsupported architecture '" + (arch.empty() ? "model_type " + model_type : arch) + "' (" + kSupported + ")");
+    bad(f, "unsupported architecture '" + (arch.empty() ? "model_type " + model_type : arch) + "' (" +
+               kSupported + ")");
   }
   if (arch.empty()) {
-    static const char* names[] = {"GPT2LMHeadModel", "LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"};
+    static const char* names[] = {"GPT2LMHeadModel", "LlamaForCausalLM", "Qwen2ForCausalLM",
+                                  "MistralForCausalLM"};
     arch = names[static_cast<int>(c.family)];
   }
   c.architecture = arch;
-  c.storage_dtype = get_str_or(j, "torch_dtype", get_str_or(j, "dtype", "", f), f);  // replaced by the tensors' dtype
-  s.bos_token_id = has(j, "bos_token_id") && j["bos_token_id"].is_number_integer() ? j["bos_token_id"].get<int64_t>() : -1;
+  c.storage_dtype =
+      get_str_or(j, "torch_dtype", get_str_or(j, "dtype", "", f), f);  // replaced by the tensors' dtype
+  s.bos_token_id =
+      has(j, "bos_token_id") && j["bos_token_id"].is_number_integer() ? j["bos_token_id"].get<int64_t>() : -1;
 
   if (c.family == Family::GPT2) {
     c.n_layers = to_int(get_int(j, "n_layer", f), "n_layer", f);
@@ -175,8 +193,7 @@ ModelConfig parse_hf_config(const fs::path& f, ForwardSettings& s) {
     parse_rope(j, c, f);
     c.tie_embeddings = get_bool_or(j, "tie_word_embeddings", false, f);
     const std::string act = get_str_or(j, "hidden_act", "silu", f);
-    if (act != "silu" && act != "swish")
-      bad(f, "key 'hidden_act': '" + act + "' is not supported (silu)");
+    if (act != "silu" && act != "swish") bad(f, "key 'hidden_act': '" + act + "' is not supported (silu)");
     s.mlp_bias = get_bool_or(j, "mlp_bias", false, f);
     s.layer_window.assign(static_cast<std::size_t>(c.n_layers), 0);
     if (c.family == Family::Llama) {

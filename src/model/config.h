@@ -10,13 +10,13 @@ namespace logitrank::model::detail {
 // Settings the forward needs beyond ModelConfig.
 struct ForwardSettings {
   // GPT-2
-  bool gelu_tanh = true;                  // gelu_new / gelu_pytorch_tanh; false: exact erf GELU
-  bool scale_attn_weights = true;         // divide scores by sqrt(d_h)
+  bool gelu_tanh = true;           // gelu_new / gelu_pytorch_tanh; false: exact erf GELU
+  bool scale_attn_weights = true;  // divide scores by sqrt(d_h)
   bool scale_attn_by_inverse_layer_idx = false;
   // Llama family
-  bool o_bias = false;                    // Llama attention_bias also biases o_proj
+  bool o_bias = false;  // Llama attention_bias also biases o_proj
   bool mlp_bias = false;
-  std::vector<int64_t> layer_window;      // per layer sliding window (0 = none)
+  std::vector<int64_t> layer_window;  // per layer sliding window (0 = none)
   int64_t bos_token_id = -1;
 };
 

@@ -1,8 +1,7 @@
 // Hugging Face checkpoint folders: config.json + model.safetensors (or shards).
-#include "model/checkpoints.h"
-
 #include "io/error.h"
 #include "io/safetensors.h"
+#include "model/checkpoints.h"
 #include "model/config.h"
 #include "model/transformer.h"
 
@@ -39,7 +38,8 @@ class StoreSource final : public WeightSource {
 std::unique_ptr<Model> open_hf_folder(const fs::path& dir) {
   const fs::path config = dir / "config.json";
   std::error_code ec;
-  if (!fs::exists(config, ec)) throw InputError(dir.string() + ": no config.json in this folder (not a Hugging Face checkpoint)");
+  if (!fs::exists(config, ec))
+    throw InputError(dir.string() + ": no config.json in this folder (not a Hugging Face checkpoint)");
   ForwardSettings settings;
   ModelConfig cfg = parse_hf_config(config, settings);
   auto store = io::TensorStore::open(dir);
@@ -64,7 +64,8 @@ std::unique_ptr<Model> open_hf_folder(const fs::path& dir) {
       break;
     }
   return std::make_unique<TransformerModel>(std::move(cfg), std::move(settings),
-                                            std::make_unique<StoreSource>(std::move(store), where), std::move(info));
+                                            std::make_unique<StoreSource>(std::move(store), where),
+                                            std::move(info));
 }
 
 }  // namespace logitrank::model::detail

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdint>
 #include <cmath>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -167,7 +167,8 @@ thread_local bool Pool::inside = false;
 
 }  // namespace
 
-void parallel_for(std::size_t n, std::size_t cost_per_item, const std::function<void(std::size_t, std::size_t)>& f) {
+void parallel_for(std::size_t n, std::size_t cost_per_item,
+                  const std::function<void(std::size_t, std::size_t)>& f) {
   const std::size_t total = n * std::max<std::size_t>(cost_per_item, 1);
   std::size_t nt = static_cast<std::size_t>(worker_threads());
   nt = std::min(nt, std::max<std::size_t>(1, total / (1 << 15)));
@@ -192,8 +193,8 @@ void parallel_for(std::size_t n, std::size_t cost_per_item, const std::function<
 }
 
 void linear_out_in(const float* x, int rows, int in, const float* w, int out, float* y, bool accumulate) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in, accumulate ? 1.0f : 0.0f, y,
-              out);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in,
+              accumulate ? 1.0f : 0.0f, y, out);
 }
 
 void linear_in_out(const float* x, int rows, int in, const float* w, int out, float* y, bool accumulate) {
@@ -209,33 +210,36 @@ void add_bias(float* y, int rows, int cols, const float* b) {
 }
 
 void layer_norm(const float* x, int rows, int cols, const float* w, const float* b, double eps, float* y) {
-  parallel_for(static_cast<std::size_t>(rows), static_cast<std::size_t>(cols), [&](std::size_t r0, std::size_t r1) {
-    for (std::size_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * cols;
-      float* yr = y + r * cols;
-      double mean = 0;
-      for (int c = 0; c < cols; ++c) mean += xr[c];
-      mean /= cols;
-      double var = 0;
-      for (int c = 0; c < cols; ++c) var += (xr[c] - mean) * (xr[c] - mean);
-      var /= cols;
-      const double inv = 1.0 / std::sqrt(var + eps);
-      for (int c = 0; c < cols; ++c) yr[c] = static_cast<float>((xr[c] - mean) * inv * w[c] + b[c]);
-    }
-  });
+  parallel_for(static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
+               [&](std::size_t r0, std::size_t r1) {
+                 for (std::size_t r = r0; r < r1; ++r) {
+                   const float* xr = x + r * cols;
+                   float* yr = y + r * cols;
+                   double mean = 0;
+                   for (int c = 0; c < cols; ++c) mean += xr[c];
+                   mean /= cols;
+                   double var = 0;
+                   for (int c = 0; c < cols; ++c) var += (xr[c] - mean) * (xr[c] - mean);
+                   var /= cols;
+                   const double inv = 1.0 / std::sqrt(var + eps);
+                   for (int c = 0; c < cols; ++c)
+                     yr[c] = static_cast<float>((xr[c] - mean) * inv * w[c] + b[c]);
+                 }
+               });
 }
 
 void rms_norm(const float* x, int rows, int cols, const float* w, double eps, float* y) {
-  parallel_for(static_cast<std::size_t>(rows), static_cast<std::size_t>(cols), [&](std::size_t r0, std::size_t r1) {
-    for (std::size_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * cols;
-      float* yr = y + r * cols;
-      double ss = 0;
-      for (int c = 0; c < cols; ++c) ss += static_cast<double>(xr[c]) * xr[c];
-      const double inv = 1.0 / std::sqrt(ss / cols + eps);
-      for (int c = 0; c < cols; ++c) yr[c] = static_cast<float>(xr[c] * inv * w[c]);
-    }
-  });
+  parallel_for(static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
+               [&](std::size_t r0, std::size_t r1) {
+                 for (std::size_t r = r0; r < r1; ++r) {
+                   const float* xr = x + r * cols;
+                   float* yr = y + r * cols;
+                   double ss = 0;
+                   for (int c = 0; c < cols; ++c) ss += static_cast<double>(xr[c]) * xr[c];
+                   const double inv = 1.0 / std::sqrt(ss / cols + eps);
+                   for (int c = 0; c < cols; ++c) yr[c] = static_cast<float>(xr[c] * inv * w[c]);
+                 }
+               });
 }
 
 void gelu(float* x, std::size_t n, bool tanh_approx) {
@@ -252,14 +256,15 @@ void gelu(float* x, std::size_t n, bool tanh_approx) {
 }
 
 void swiglu(const float* gu, int rows, int inter, float* out) {
-  parallel_for(static_cast<std::size_t>(rows), static_cast<std::size_t>(inter) * 4, [&](std::size_t r0, std::size_t r1) {
-    for (std::size_t r = r0; r < r1; ++r) {
-      const float* g = gu + r * 2 * inter;
-      const float* u = g + inter;
-      float* o = out + r * inter;
-      silu_mul(g, u, inter, o);
-    }
-  });
+  parallel_for(static_cast<std::size_t>(rows), static_cast<std::size_t>(inter) * 4,
+               [&](std::size_t r0, std::size_t r1) {
+                 for (std::size_t r = r0; r < r1; ++r) {
+                   const float* g = gu + r * 2 * inter;
+                   const float* u = g + inter;
+                   float* o = out + r * inter;
+                   silu_mul(g, u, inter, o);
+                 }
+               });
 }
 
 void causal_attention(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, int L, int H,
@@ -283,29 +288,31 @@ void causal_attention(const float* q, int ldq, const float* k, int ldk, const fl
     for (int r0 = 0; r0 < L; r0 += B) {
       const int r1 = std::min(L, r0 + B);
       const int lo = static_cast<int>(key_lo(r0));
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, r1 - lo, dh, scale, qh + static_cast<std::size_t>(r0) * ldq,
-                  ldq, kg + static_cast<std::size_t>(lo) * ldk, ldk, 0.0f, S + static_cast<std::size_t>(r0) * L + lo, L);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, r1 - lo, dh, scale,
+                  qh + static_cast<std::size_t>(r0) * ldq, ldq, kg + static_cast<std::size_t>(lo) * ldk, ldk,
+                  0.0f, S + static_cast<std::size_t>(r0) * L + lo, L);
     }
     // causal (and sliding-window) softmax per row; masked entries inside the block's key
     // range become 0. Rows are dealt round-robin so the threads get equal work.
-    parallel_for(static_cast<std::size_t>(nt), LL / static_cast<std::size_t>(nt) + 1, [&](std::size_t t0, std::size_t t1) {
-      for (std::size_t t = t0; t < t1; ++t)
-        for (int64_t i = static_cast<int64_t>(t); i < L; i += nt) {
-          float* row = S + static_cast<std::size_t>(i) * L;
-          const int64_t blo = key_lo(i / B * B), bhi = std::min<int64_t>(L, (i / B + 1) * B);
-          const int64_t lo = key_lo(i);
-          softmax_inplace(row + lo, static_cast<std::size_t>(i - lo + 1));
-          for (int64_t j = blo; j < lo; ++j) row[j] = 0.0f;
-          for (int64_t j = i + 1; j < bhi; ++j) row[j] = 0.0f;
-        }
-    });
+    parallel_for(static_cast<std::size_t>(nt), LL / static_cast<std::size_t>(nt) + 1,
+                 [&](std::size_t t0, std::size_t t1) {
+                   for (std::size_t t = t0; t < t1; ++t)
+                     for (int64_t i = static_cast<int64_t>(t); i < L; i += nt) {
+                       float* row = S + static_cast<std::size_t>(i) * L;
+                       const int64_t blo = key_lo(i / B * B), bhi = std::min<int64_t>(L, (i / B + 1) * B);
+                       const int64_t lo = key_lo(i);
+                       softmax_inplace(row + lo, static_cast<std::size_t>(i - lo + 1));
+                       for (int64_t j = blo; j < lo; ++j) row[j] = 0.0f;
+                       for (int64_t j = i + 1; j < bhi; ++j) row[j] = 0.0f;
+                     }
+                 });
     // O_h[r0:r1] = P[r0:r1, lo:r1] V_g[lo:r1]
     for (int r0 = 0; r0 < L; r0 += B) {
       const int r1 = std::min(L, r0 + B);
       const int lo = static_cast<int>(key_lo(r0));
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, dh, r1 - lo, 1.0f,
-                  S + static_cast<std::size_t>(r0) * L + lo, L, vg + static_cast<std::size_t>(lo) * ldv, ldv, 0.0f,
-                  out + static_cast<std::size_t>(r0) * ldo + static_cast<std::size_t>(h) * dh, ldo);
+                  S + static_cast<std::size_t>(r0) * L + lo, L, vg + static_cast<std::size_t>(lo) * ldv, ldv,
+                  0.0f, out + static_cast<std::size_t>(r0) * ldo + static_cast<std::size_t>(h) * dh, ldo);
     }
   }
 }

@@ -12,7 +12,8 @@ namespace logitrank::model::detail {
 int worker_threads();
 // Runs f(begin, end) over [0, n) split into contiguous chunks, on up to worker_threads()
 // threads; serial when n * cost_per_item is small.
-void parallel_for(std::size_t n, std::size_t cost_per_item, const std::function<void(std::size_t, std::size_t)>& f);
+void parallel_for(std::size_t n, std::size_t cost_per_item,
+                  const std::function<void(std::size_t, std::size_t)>& f);
 
 // y[rows, out] (+)= x[rows, in] * W^T, W stored (out, in) (Linear).
 void linear_out_in(const float* x, int rows, int in, const float* w, int out, float* y, bool accumulate);

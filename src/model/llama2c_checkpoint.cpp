@@ -47,7 +47,9 @@ class Llama2cSource final : public WeightSource {
   std::map<std::string, io::TensorView, std::less<>> tensors_;
 };
 
-[[noreturn]] void bad(const fs::path& f, const std::string& what) { throw InputError(f.string() + ": " + what); }
+[[noreturn]] void bad(const fs::path& f, const std::string& what) {
+  throw InputError(f.string() + ": " + what);
+}
 
 }  // namespace
 
@@ -82,9 +84,10 @@ std::unique_ptr<Model> open_llama2c(const fs::path& file) {
   const bool shared = h[5] > 0;
   const int64_t vocab = h[5] < 0 ? -static_cast<int64_t>(h[5]) : h[5];
   const std::string header = "header (dim " + std::to_string(dim) + ", hidden_dim " + std::to_string(hidden) +
-                             ", n_layers " + std::to_string(n_layers) + ", n_heads " + std::to_string(n_heads) +
-                             ", n_kv_heads " + std::to_string(n_kv) + ", vocab_size " + std::to_string(h[5]) +
-                             ", seq_len " + std::to_string(seq_len) + ")";
+                             ", n_layers " + std::to_string(n_layers) + ", n_heads " +
+                             std::to_string(n_heads) + ", n_kv_heads " + std::to_string(n_kv) +
+                             ", vocab_size " + std::to_string(h[5]) + ", seq_len " + std::to_string(seq_len) +
+                             ")";
   auto in_range = [](int64_t v, int64_t hi) { return v > 0 && v <= hi; };
   if (!in_range(dim, 1 << 16) || !in_range(hidden, 1 << 18) || !in_range(n_layers, 1 << 10) ||
       !in_range(n_heads, 1 << 12) || !in_range(n_kv, 1 << 12) || !in_range(vocab, 1 << 22) ||
@@ -114,13 +117,14 @@ std::unique_ptr<Model> open_llama2c(const fs::path& file) {
 
   // Lay the tensors out in file order.
   struct Block {
-    std::string what;                      // llama2.c name, for messages
-    std::vector<std::string> names;        // HF name per layer (or one)
-    std::vector<int64_t> shape;            // per name
+    std::string what;                // llama2.c name, for messages
+    std::vector<std::string> names;  // HF name per layer (or one)
+    std::vector<int64_t> shape;      // per name
   };
   auto per_layer = [&](const std::string& what, const char* suffix, std::vector<int64_t> shape) {
     Block b{what, {}, std::move(shape)};
-    for (int64_t l = 0; l < n_layers; ++l) b.names.push_back("model.layers." + std::to_string(l) + "." + suffix);
+    for (int64_t l = 0; l < n_layers; ++l)
+      b.names.push_back("model.layers." + std::to_string(l) + "." + suffix);
     return b;
   };
   std::vector<Block> blocks;
@@ -154,8 +158,9 @@ std::unique_ptr<Model> open_llama2c(const fs::path& file) {
         uint64_t cnt = 1;
         for (int64_t s : b.shape) cnt *= static_cast<uint64_t>(s);
         if (off + 4 * cnt > size)
-          bad(file, "truncated: tensor '" + b.what + "' (" + n + ") ends at byte " + std::to_string(off + 4 * cnt) +
-                        " but the file has " + std::to_string(size) + " bytes (" + header + ")");
+          bad(file, "truncated: tensor '" + b.what + "' (" + n + ") ends at byte " +
+                        std::to_string(off + 4 * cnt) + " but the file has " + std::to_string(size) +
+                        " bytes (" + header + ")");
         off += 4 * cnt;
       }
   };
@@ -175,7 +180,8 @@ std::unique_ptr<Model> open_llama2c(const fs::path& file) {
     else if (size != base_bytes + 4 * cls_floats) {
       name_truncated_tensor();
       bad(file, "file is " + std::to_string(size) + " bytes but its " + header + " implies " +
-                    std::to_string(with_freq + 4 * cls_floats) + " (with freq_cis tables and classifier 'wcls') or " +
+                    std::to_string(with_freq + 4 * cls_floats) +
+                    " (with freq_cis tables and classifier 'wcls') or " +
                     std::to_string(base_bytes + 4 * cls_floats) +
                     " (classifier without freq_cis); truncated or not a llama2.c v0 checkpoint");
     }
@@ -208,7 +214,8 @@ std::unique_ptr<Model> open_llama2c(const fs::path& file) {
   info.interleaved_qk_rows = true;
   std::error_code ec;
   const fs::path dir = file.parent_path();
-  for (const std::string& t : {std::string("tokenizer.bin"), "tok" + std::to_string(vocab) + ".bin", std::string("tokenizer.model")})
+  for (const std::string& t :
+       {std::string("tokenizer.bin"), "tok" + std::to_string(vocab) + ".bin", std::string("tokenizer.model")})
     if (fs::exists(dir / t, ec)) {
       info.tokenizer = dir / t;
       break;
@@ -216,7 +223,8 @@ std::unique_ptr<Model> open_llama2c(const fs::path& file) {
   ForwardSettings settings;
   settings.layer_window.assign(static_cast<std::size_t>(n_layers), 0);
   settings.bos_token_id = 1;
-  return std::make_unique<TransformerModel>(std::move(cfg), std::move(settings), std::move(src), std::move(info));
+  return std::make_unique<TransformerModel>(std::move(cfg), std::move(settings), std::move(src),
+                                            std::move(info));
 }
 
 }  // namespace logitrank::model::detail

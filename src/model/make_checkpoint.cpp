@@ -37,10 +37,14 @@ struct Known {
 
 std::string torch_dtype(io::DType t) {
   switch (t) {
-    case io::DType::F32: return "float32";
-    case io::DType::F16: return "float16";
-    case io::DType::BF16: return "bfloat16";
-    default: return std::string(io::dtype_name(t));
+    case io::DType::F32:
+      return "float32";
+    case io::DType::F16:
+      return "float16";
+    case io::DType::BF16:
+      return "bfloat16";
+    default:
+      return std::string(io::dtype_name(t));
   }
 }
 
@@ -265,7 +269,8 @@ const Known kKnown[] = {
 };
 // clang-format on
 
-void add(std::vector<PlannedTensor>& v, std::string name, std::vector<int64_t> shape, Init init = Init::Normal) {
+void add(std::vector<PlannedTensor>& v, std::string name, std::vector<int64_t> shape,
+         Init init = Init::Normal) {
   PlannedTensor t;
   t.name = std::move(name);
   t.shape = std::move(shape);
@@ -385,7 +390,8 @@ io::DType parse_checkpoint_dtype(std::string_view s) {
   throw InputError("--dtype '" + std::string(s) + "': expected bf16, f32 or f16");
 }
 
-CheckpointPlan plan_checkpoint(std::string_view like, std::optional<io::DType> dtype, std::optional<int> layers) {
+CheckpointPlan plan_checkpoint(std::string_view like, std::optional<io::DType> dtype,
+                               std::optional<int> layers) {
   const std::string name = lower(like);
   const Known* known = nullptr;
   for (const auto& k : kKnown)
@@ -427,7 +433,7 @@ double standard_normal_at(uint64_t key, uint64_t index) {
   // from the j-th splitmix64 output of the stream.
   const uint64_t z = mix64(key + (index / 2 + 1) * kGolden);
   const double u1 = (static_cast<double>(z >> 32) + 0.5) * 0x1p-32;  // (0, 1)
-  const double u2 = static_cast<double>(z & 0xffffffffu) * 0x1p-32;   // [0, 1)
+  const double u2 = static_cast<double>(z & 0xffffffffu) * 0x1p-32;  // [0, 1)
   const double r = std::sqrt(-2.0 * std::log(u1));
   const double a = 2.0 * std::numbers::pi * u2;
   return (index & 1) ? r * std::sin(a) : r * std::cos(a);
@@ -435,8 +441,12 @@ double standard_normal_at(uint64_t key, uint64_t index) {
 
 void fill_values(const PlannedTensor& t, uint64_t seed, uint64_t offset, std::span<float> out) {
   switch (t.init) {
-    case Init::Ones: std::fill(out.begin(), out.end(), 1.0f); return;
-    case Init::Zeros: std::fill(out.begin(), out.end(), 0.0f); return;
+    case Init::Ones:
+      std::fill(out.begin(), out.end(), 1.0f);
+      return;
+    case Init::Zeros:
+      std::fill(out.begin(), out.end(), 0.0f);
+      return;
     case Init::CausalMask: {
       const uint64_t n = static_cast<uint64_t>(t.shape.back());
       for (std::size_t i = 0; i < out.size(); ++i) {
@@ -474,7 +484,9 @@ namespace {
 
 void encode(io::DType dtype, std::span<const float> in, std::byte* out) {
   switch (dtype) {
-    case io::DType::F32: std::memcpy(out, in.data(), in.size() * 4); return;
+    case io::DType::F32:
+      std::memcpy(out, in.data(), in.size() * 4);
+      return;
     case io::DType::BF16:
       for (std::size_t i = 0; i < in.size(); ++i) {
         const uint16_t h = io::float_to_bf16(in[i]);
@@ -487,7 +499,8 @@ void encode(io::DType dtype, std::span<const float> in, std::byte* out) {
         std::memcpy(out + 2 * i, &h, 2);
       }
       return;
-    default: throw InputError("make-checkpoint: unsupported dtype " + std::string(io::dtype_name(dtype)));
+    default:
+      throw InputError("make-checkpoint: unsupported dtype " + std::string(io::dtype_name(dtype)));
   }
 }
 
@@ -497,8 +510,9 @@ std::vector<fs::path> write_checkpoint(const CheckpointPlan& plan, const fs::pat
                                        const MakeCheckpointOptions& options) {
   const std::vector<io::TensorSpec> specs = plan.specs();
   const std::size_t esize = io::dtype_size(plan.dtype);
-  const int threads = options.threads > 0 ? options.threads
-                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<float> values;  // one chunk of float values, reused
 
   auto fill = [&](std::size_t index, std::size_t byte_offset, std::span<std::byte> out) {
@@ -506,7 +520,8 @@ std::vector<fs::path> write_checkpoint(const CheckpointPlan& plan, const fs::pat
     const std::size_t n = out.size() / esize, first = byte_offset / esize;
     if (values.size() < n) values.resize(n);
     // Work split into contiguous pieces; the values depend only on the element index.
-    const std::size_t pieces = (t.init == Init::Normal && n >= (1u << 16)) ? static_cast<std::size_t>(threads) : 1;
+    const std::size_t pieces =
+        (t.init == Init::Normal && n >= (1u << 16)) ? static_cast<std::size_t>(threads) : 1;
     auto work = [&](std::size_t p) {
       const std::size_t b = n * p / pieces, e = n * (p + 1) / pieces;
       std::span<float> v(values.data() + b, e - b);
@@ -525,7 +540,8 @@ std::vector<fs::path> write_checkpoint(const CheckpointPlan& plan, const fs::pat
 
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) throw InputError(dir.string() + ": cannot create folder: " + ec.message());
+  if (ec || !fs::is_directory(dir))
+    throw InputError(dir.string() + ": cannot create folder: " + ec.message());
   fs::remove(dir / "config.json", ec);  // stale from an earlier run: written again last
   io::CheckpointWriteOptions wo;
   wo.max_shard_bytes = options.max_shard_bytes;

@@ -12,13 +12,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "io/safetensors.h"
 #include "io/safetensors_stream.h"
@@ -31,15 +30,15 @@ struct PlannedTensor {
   std::string name;
   std::vector<int64_t> shape;
   Init init = Init::Normal;
-  double stddev = 0.02;    // for Init::Normal
-  bool parameter = true;   // false for buffers (GPT-2's attn.bias mask)
+  double stddev = 0.02;   // for Init::Normal
+  bool parameter = true;  // false for buffers (GPT-2's attn.bias mask)
   int64_t numel() const;
 };
 
 struct CheckpointPlan {
-  std::string like;                 // the NAME it was made from
-  io::DType dtype = io::DType::F32; // storage dtype of every tensor
-  nlohmann::ordered_json config;    // the config.json content
+  std::string like;                  // the NAME it was made from
+  io::DType dtype = io::DType::F32;  // storage dtype of every tensor
+  nlohmann::ordered_json config;     // the config.json content
   std::vector<PlannedTensor> tensors;
 
   int64_t parameter_count() const;  // numel summed over parameters (buffers excluded)
@@ -79,7 +78,8 @@ struct MakeCheckpointOptions {
 // Writes config.json and the weights (model.safetensors, or shards + index) into `dir`.
 // Memory: one chunk buffer plus one float buffer of the same element count.
 // Returns the files written.
-std::vector<std::filesystem::path> write_checkpoint(const CheckpointPlan& plan, const std::filesystem::path& dir,
+std::vector<std::filesystem::path> write_checkpoint(const CheckpointPlan& plan,
+                                                    const std::filesystem::path& dir,
                                                     const MakeCheckpointOptions& options = {});
 
 }  // namespace logitrank::model

@@ -44,10 +44,12 @@ struct LayerQK {
   std::vector<double> q;  // [H, L, d_h]
   std::vector<double> k;  // [H_kv, L, d_h]
   std::span<const double> q_head(int h) const {
-    return {q.data() + static_cast<std::size_t>(h) * seq_len * head_dim, static_cast<std::size_t>(seq_len) * head_dim};
+    return {q.data() + static_cast<std::size_t>(h) * seq_len * head_dim,
+            static_cast<std::size_t>(seq_len) * head_dim};
   }
   std::span<const double> k_head(int g) const {
-    return {k.data() + static_cast<std::size_t>(g) * seq_len * head_dim, static_cast<std::size_t>(seq_len) * head_dim};
+    return {k.data() + static_cast<std::size_t>(g) * seq_len * head_dim,
+            static_cast<std::size_t>(seq_len) * head_dim};
   }
   int kv_of(int h) const { return h / (n_heads / n_kv_heads); }
 };
@@ -58,10 +60,12 @@ struct AttentionWeights {
   std::vector<double> wq;  // [H, d_h, d]
   std::vector<double> wk;  // [H_kv, d_h, d]
   std::span<const double> wq_head(int h) const {
-    return {wq.data() + static_cast<std::size_t>(h) * head_dim * hidden, static_cast<std::size_t>(head_dim) * hidden};
+    return {wq.data() + static_cast<std::size_t>(h) * head_dim * hidden,
+            static_cast<std::size_t>(head_dim) * hidden};
   }
   std::span<const double> wk_head(int g) const {
-    return {wk.data() + static_cast<std::size_t>(g) * head_dim * hidden, static_cast<std::size_t>(head_dim) * hidden};
+    return {wk.data() + static_cast<std::size_t>(g) * head_dim * hidden,
+            static_cast<std::size_t>(head_dim) * hidden};
   }
 };
 
@@ -75,9 +79,9 @@ class Model {
   static std::unique_ptr<Model> open(const std::filesystem::path& path);
 
   virtual const ModelConfig& config() const = 0;
-  virtual std::string default_name() const = 0;                    // folder name or file stem
-  virtual std::filesystem::path default_tokenizer() const = 0;     // beside the model, or empty
-  virtual std::vector<std::filesystem::path> files() const = 0;    // every file read (for the manifest)
+  virtual std::string default_name() const = 0;                  // folder name or file stem
+  virtual std::filesystem::path default_tokenizer() const = 0;   // beside the model, or empty
+  virtual std::vector<std::filesystem::path> files() const = 0;  // every file read (for the manifest)
   virtual std::size_t checkpoint_bytes() const = 0;
 
   // Forward pass in float32 over `ids` (one window). Calls `sink` once per layer listed

@@ -42,17 +42,19 @@ std::size_t interleaved_source_row(std::size_t r, std::size_t dh) {
 
 }  // namespace
 
-TransformerModel::TransformerModel(ModelConfig cfg, ForwardSettings settings, std::unique_ptr<WeightSource> src,
-                                   ModelInfo info)
+TransformerModel::TransformerModel(ModelConfig cfg, ForwardSettings settings,
+                                   std::unique_ptr<WeightSource> src, ModelInfo info)
     : cfg_(std::move(cfg)), set_(std::move(settings)), src_(std::move(src)), info_(std::move(info)) {
   if (cfg_.family == Family::GPT2 && src_->find("transformer.wte.weight")) gpt2_prefix_ = "transformer.";
   if (set_.layer_window.size() != static_cast<std::size_t>(cfg_.n_layers))
     set_.layer_window.assign(static_cast<std::size_t>(cfg_.n_layers), cfg_.sliding_window);
   has_qkv_bias_ = cfg_.qkv_bias;
   validate_tensors();
-  const auto* emb = src_->find(cfg_.family == Family::GPT2 ? gpt2_prefix_ + "wte.weight" : "model.embed_tokens.weight");
+  const auto* emb =
+      src_->find(cfg_.family == Family::GPT2 ? gpt2_prefix_ + "wte.weight" : "model.embed_tokens.weight");
   cfg_.storage_dtype = std::string(io::dtype_name(emb->dtype));
-  if (cfg_.family != Family::GPT2) inv_freq_ = rope_inv_freq(cfg_.rope_theta, cfg_.head_dim, cfg_.rope_scaling);
+  if (cfg_.family != Family::GPT2)
+    inv_freq_ = rope_inv_freq(cfg_.rope_theta, cfg_.head_dim, cfg_.rope_scaling);
 }
 
 std::vector<fs::path> TransformerModel::files() const {
@@ -134,8 +136,8 @@ void TransformerModel::validate_tensors() const {
       throw InputError(t->file.string() + ": tensor '" + spec.name + "' has dtype " +
                        std::string(io::dtype_name(t->dtype)) + "; expected F32, F16, BF16 or F64");
     if (t->shape != spec.shape)
-      throw InputError(t->file.string() + ": tensor '" + spec.name + "' has shape " + shape_str(t->shape) + " but " +
-                       info_.config_file.string() + " implies " + shape_str(spec.shape));
+      throw InputError(t->file.string() + ": tensor '" + spec.name + "' has shape " + shape_str(t->shape) +
+                       " but " + info_.config_file.string() + " implies " + shape_str(spec.shape));
   }
 }
 
@@ -147,7 +149,8 @@ const io::TensorView& TransformerModel::tensor(const std::string& name) const {
 
 void TransformerModel::load(const std::string& name, float* dst, int permute_heads) const {
   const io::TensorView& t = tensor(name);
-  if (!is_float(t.dtype)) throw InputError(t.file.string() + ": tensor '" + name + "' is not a floating-point tensor");
+  if (!is_float(t.dtype))
+    throw InputError(t.file.string() + ": tensor '" + name + "' is not a floating-point tensor");
   const std::size_t n = static_cast<std::size_t>(t.numel());
   // Every tensor is checked for NaN/Inf the first time it is converted (in the same pass).
   const bool check = !verified_.contains(name);
@@ -187,7 +190,8 @@ void TransformerModel::load(const std::string& name, float* dst, int permute_hea
     std::size_t src = bad;
     if (permute_heads) {
       const std::size_t rows = static_cast<std::size_t>(t.shape.at(0)), cols = n / rows;
-      src = interleaved_source_row(bad / cols, rows / static_cast<std::size_t>(permute_heads)) * cols + bad % cols;
+      src = interleaved_source_row(bad / cols, rows / static_cast<std::size_t>(permute_heads)) * cols +
+            bad % cols;
     }
     non_finite(t, src, dst[bad]);
   }
@@ -285,7 +289,8 @@ void TransformerModel::load_rest(int l) {
 
 void TransformerModel::embed(std::span<const int32_t> ids) {
   const std::size_t d = cfg_.hidden;
-  const io::TensorView& wte = tensor(cfg_.family == Family::GPT2 ? gpt2_prefix_ + "wte.weight" : "model.embed_tokens.weight");
+  const io::TensorView& wte =
+      tensor(cfg_.family == Family::GPT2 ? gpt2_prefix_ + "wte.weight" : "model.embed_tokens.weight");
   for (std::size_t p = 0; p < ids.size(); ++p) {
     const std::size_t off = static_cast<std::size_t>(ids[p]) * d;
     float* row = x_.data() + p * d;
@@ -314,23 +319,25 @@ void TransformerModel::forward_qk(std::span<const int32_t> ids, std::span<const 
     throw InputError(info_.name + ": window of " + std::to_string(ids.size()) + " tokens is too long");
   for (std::size_t i = 0; i < layers.size(); ++i) {
     if (layers[i] < 0 || layers[i] >= cfg_.n_layers)
-      throw InputError(cf.string() + ": layer " + std::to_string(layers[i]) + " is out of range (the model has " +
-                       std::to_string(cfg_.n_layers) + " layers)");
+      throw InputError(cf.string() + ": layer " + std::to_string(layers[i]) +
+                       " is out of range (the model has " + std::to_string(cfg_.n_layers) + " layers)");
     if (i > 0 && layers[i] <= layers[i - 1])
-      throw InputError(cf.string() + ": requested layers must be ascending and unique (" + std::to_string(layers[i - 1]) +
-                       " then " + std::to_string(layers[i]) + ")");
+      throw InputError(cf.string() + ": requested layers must be ascending and unique (" +
+                       std::to_string(layers[i - 1]) + " then " + std::to_string(layers[i]) + ")");
   }
   for (std::size_t p = 0; p < ids.size(); ++p)
     if (ids[p] < 0 || ids[p] >= cfg_.vocab_size)
-      throw InputError(cf.string() + ": token id " + std::to_string(ids[p]) + " at position " + std::to_string(p) +
-                       " is out of range (vocab_size " + std::to_string(cfg_.vocab_size) + ")");
+      throw InputError(cf.string() + ": token id " + std::to_string(ids[p]) + " at position " +
+                       std::to_string(p) + " is out of range (vocab_size " + std::to_string(cfg_.vocab_size) +
+                       ")");
   if (cfg_.family == Family::GPT2 && static_cast<int64_t>(ids.size()) > cfg_.max_positions)
-    throw InputError(cf.string() + ": window of " + std::to_string(ids.size()) + " tokens exceeds n_positions " +
-                     std::to_string(cfg_.max_positions));
+    throw InputError(cf.string() + ": window of " + std::to_string(ids.size()) +
+                     " tokens exceeds n_positions " + std::to_string(cfg_.max_positions));
   if (layers.empty()) return;
 
   const int L = static_cast<int>(ids.size());
-  const int d = cfg_.hidden, H = cfg_.n_heads, Hkv = cfg_.n_kv_heads, dh = cfg_.head_dim, I = cfg_.intermediate;
+  const int d = cfg_.hidden, H = cfg_.n_heads, Hkv = cfg_.n_kv_heads, dh = cfg_.head_dim,
+            I = cfg_.intermediate;
   const int qd = H * dh, kvd = Hkv * dh, ld = qd + 2 * kvd;
   const bool gpt = cfg_.family == Family::GPT2;
   const std::size_t Ls = static_cast<std::size_t>(L);
@@ -374,13 +381,15 @@ void TransformerModel::forward_qk(std::span<const int32_t> ids, std::span<const 
       out_.k.resize(static_cast<std::size_t>(Hkv) * Ls * dh);
       for (int h = 0; h < H; ++h)
         for (int p = 0; p < L; ++p) {
-          const float* src = qkv_.data() + static_cast<std::size_t>(p) * ld + static_cast<std::size_t>(h) * dh;
+          const float* src =
+              qkv_.data() + static_cast<std::size_t>(p) * ld + static_cast<std::size_t>(h) * dh;
           double* dst = out_.q.data() + (static_cast<std::size_t>(h) * L + p) * dh;
           for (int i = 0; i < dh; ++i) dst[i] = src[i];
         }
       for (int g = 0; g < Hkv; ++g)
         for (int p = 0; p < L; ++p) {
-          const float* src = qkv_.data() + static_cast<std::size_t>(p) * ld + qd + static_cast<std::size_t>(g) * dh;
+          const float* src =
+              qkv_.data() + static_cast<std::size_t>(p) * ld + qd + static_cast<std::size_t>(g) * dh;
           double* dst = out_.k.data() + (static_cast<std::size_t>(g) * L + p) * dh;
           for (int i = 0; i < dh; ++i) dst[i] = src[i];
         }
@@ -395,8 +404,8 @@ void TransformerModel::forward_qk(std::span<const int32_t> ids, std::span<const 
     if (!gpt || set_.scale_attn_weights) scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dh)));
     if (gpt && set_.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(l + 1);
     const int64_t window = gpt ? 0 : set_.layer_window[static_cast<std::size_t>(l)];
-    causal_attention(qkv_.data(), ld, qkv_.data() + qd, ld, qkv_.data() + qd + kvd, ld, L, H, Hkv, dh, scale, window,
-                     attn_.data(), scores_);
+    causal_attention(qkv_.data(), ld, qkv_.data() + qd, ld, qkv_.data() + qd + kvd, ld, L, H, Hkv, dh, scale,
+                     window, attn_.data(), scores_);
     if (gpt) {
       linear_in_out(attn_.data(), L, d, w_.w_o.data(), d, x_.data(), true);
       add_bias(x_.data(), L, d, w_.b_o.data());
@@ -421,8 +430,8 @@ void TransformerModel::forward_qk(std::span<const int32_t> ids, std::span<const 
 
 AttentionWeights TransformerModel::attention_weights(int layer) const {
   if (layer < 0 || layer >= cfg_.n_layers)
-    throw InputError(info_.config_file.string() + ": layer " + std::to_string(layer) + " is out of range (the model has " +
-                     std::to_string(cfg_.n_layers) + " layers)");
+    throw InputError(info_.config_file.string() + ": layer " + std::to_string(layer) +
+                     " is out of range (the model has " + std::to_string(cfg_.n_layers) + " layers)");
   AttentionWeights aw;
   aw.layer = layer;
   aw.n_heads = cfg_.n_heads;
@@ -430,7 +439,8 @@ AttentionWeights TransformerModel::attention_weights(int layer) const {
   aw.head_dim = cfg_.head_dim;
   aw.hidden = cfg_.hidden;
   const std::size_t d = cfg_.hidden, dh = cfg_.head_dim;
-  const std::size_t qd = static_cast<std::size_t>(cfg_.n_heads) * dh, kvd = static_cast<std::size_t>(cfg_.n_kv_heads) * dh;
+  const std::size_t qd = static_cast<std::size_t>(cfg_.n_heads) * dh,
+                    kvd = static_cast<std::size_t>(cfg_.n_kv_heads) * dh;
   aw.wq.resize(qd * d);
   aw.wk.resize(kvd * d);
   if (cfg_.family == Family::GPT2) {
@@ -445,11 +455,14 @@ AttentionWeights TransformerModel::attention_weights(int layer) const {
     return aw;
   }
   const bool perm = info_.interleaved_qk_rows;
-  const std::string qn = llama(layer, "self_attn.q_proj.weight"), kn = llama(layer, "self_attn.k_proj.weight");
+  const std::string qn = llama(layer, "self_attn.q_proj.weight"),
+                    kn = llama(layer, "self_attn.k_proj.weight");
   for (std::size_t r = 0; r < qd; ++r)
-    load_double(qn, (perm ? interleaved_source_row(r, dh) : r) * d, std::span<double>(aw.wq.data() + r * d, d));
+    load_double(qn, (perm ? interleaved_source_row(r, dh) : r) * d,
+                std::span<double>(aw.wq.data() + r * d, d));
   for (std::size_t r = 0; r < kvd; ++r)
-    load_double(kn, (perm ? interleaved_source_row(r, dh) : r) * d, std::span<double>(aw.wk.data() + r * d, d));
+    load_double(kn, (perm ? interleaved_source_row(r, dh) : r) * d,
+                std::span<double>(aw.wk.data() + r * d, d));
   return aw;
 }
 

@@ -25,16 +25,17 @@ class WeightSource {
 };
 
 struct ModelInfo {
-  std::string name;                              // default_name()
-  std::filesystem::path tokenizer;               // default_tokenizer()
-  std::vector<std::filesystem::path> meta_files; // config.json, index json (reported by files())
-  std::filesystem::path config_file;             // named in shape errors
-  bool interleaved_qk_rows = false;              // llama2.c: permute q/k rows into rotate_half order
+  std::string name;                               // default_name()
+  std::filesystem::path tokenizer;                // default_tokenizer()
+  std::vector<std::filesystem::path> meta_files;  // config.json, index json (reported by files())
+  std::filesystem::path config_file;              // named in shape errors
+  bool interleaved_qk_rows = false;               // llama2.c: permute q/k rows into rotate_half order
 };
 
 class TransformerModel final : public Model {
  public:
-  TransformerModel(ModelConfig cfg, ForwardSettings settings, std::unique_ptr<WeightSource> src, ModelInfo info);
+  TransformerModel(ModelConfig cfg, ForwardSettings settings, std::unique_ptr<WeightSource> src,
+                   ModelInfo info);
 
   const ModelConfig& config() const override { return cfg_; }
   std::string default_name() const override { return info_.name; }
@@ -75,9 +76,9 @@ class TransformerModel final : public Model {
   // Per-layer float32 weights, allocated on the first forward and reused for every layer.
   struct LayerBuffers {
     std::vector<float> norm1_w, norm1_b, norm2_w, norm2_b;
-    std::vector<float> w_qkv, b_qkv;  // Llama: [(H+2H_kv) d_h, d] (out,in); GPT-2: [d, 3d] (in,out)
-    std::vector<float> w_o, b_o;      // Llama: [d, H d_h] (out,in); GPT-2: [d, d] (in,out)
-    std::vector<float> w_up, b_up;    // Llama: gate then up [2I, d] (out,in); GPT-2: c_fc [d, I] (in,out)
+    std::vector<float> w_qkv, b_qkv;    // Llama: [(H+2H_kv) d_h, d] (out,in); GPT-2: [d, 3d] (in,out)
+    std::vector<float> w_o, b_o;        // Llama: [d, H d_h] (out,in); GPT-2: [d, d] (in,out)
+    std::vector<float> w_up, b_up;      // Llama: gate then up [2I, d] (out,in); GPT-2: c_fc [d, I] (in,out)
     std::vector<float> w_down, b_down;  // Llama: [d, I] (out,in); GPT-2: [I, d] (in,out)
   } w_;
   bool has_qkv_bias_ = false;

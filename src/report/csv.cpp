@@ -29,7 +29,8 @@ std::vector<Record> parse(std::string_view text) {
       if (i < n && text[i] == '"') {
         ++i;
         for (;;) {
-          if (i >= n) throw std::runtime_error("line " + std::to_string(rec.line) + ": unterminated quoted field");
+          if (i >= n)
+            throw std::runtime_error("line " + std::to_string(rec.line) + ": unterminated quoted field");
           char c = text[i++];
           if (c == '"') {
             if (i < n && text[i] == '"') {
@@ -47,7 +48,8 @@ std::vector<Record> parse(std::string_view text) {
           throw std::runtime_error("line " + std::to_string(line) + ": text after a closing quote");
       } else {
         while (i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
-          if (text[i] == '"') throw std::runtime_error("line " + std::to_string(line) + ": stray quote in unquoted field");
+          if (text[i] == '"')
+            throw std::runtime_error("line " + std::to_string(line) + ": stray quote in unquoted field");
           field += text[i++];
         }
       }

@@ -1,12 +1,12 @@
 #include "report/figures.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fmt/format.h>
 
 extern char** environ;
 
@@ -53,12 +53,13 @@ fs::path find_figures_script() {
   if (const char* env = std::getenv("LOGITRANK_FIGURES_SCRIPT"); env && *env) candidates.emplace_back(env);
   if (fs::path exe = self_exe(); !exe.empty()) {
     fs::path bin = exe.parent_path();
-    candidates.push_back(bin / ".." / ".." / "scripts" / "figures.py");           // build/bin/logitrank
-    candidates.push_back(bin / ".." / "share" / "logitrank" / "figures.py");      // installed
+    candidates.push_back(bin / ".." / ".." / "scripts" / "figures.py");       // build/bin/logitrank
+    candidates.push_back(bin / ".." / "share" / "logitrank" / "figures.py");  // installed
     candidates.push_back(bin / ".." / "scripts" / "figures.py");
   }
   // The source tree (CMake compiles with absolute paths): src/report/figures.cpp -> root.
-  candidates.push_back(fs::path(__FILE__).parent_path().parent_path().parent_path() / "scripts" / "figures.py");
+  candidates.push_back(fs::path(__FILE__).parent_path().parent_path().parent_path() / "scripts" /
+                       "figures.py");
   for (const auto& c : candidates) {
     std::error_code ec;
     if (fs::is_regular_file(c, ec)) return fs::weakly_canonical(c, ec);
@@ -83,7 +84,9 @@ FigureResult make_figures(const std::vector<fs::path>& dirs, const fs::path& out
   FigureResult r;
   std::string py = find_python_with_matplotlib();
   if (py.empty()) {
-    r.message = "figures skipped: python3-matplotlib not found (apt-get install python3-matplotlib, or run scripts/setup.sh)";
+    r.message =
+        "figures skipped: python3-matplotlib not found (apt-get install python3-matplotlib, or run "
+        "scripts/setup.sh)";
     return r;
   }
   fs::path script = find_figures_script();
@@ -96,7 +99,8 @@ FigureResult make_figures(const std::vector<fs::path>& dirs, const fs::path& out
   int rc = spawn_wait(args, false);
   if (rc != 0) {
     r.status = FigureResult::Status::Failed;
-    r.message = fmt::format("figures failed: {} exited with status {} (tables were written)", script.string(), rc);
+    r.message =
+        fmt::format("figures failed: {} exited with status {} (tables were written)", script.string(), rc);
     return r;
   }
   r.status = FigureResult::Status::Written;

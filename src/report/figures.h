@@ -18,8 +18,8 @@ struct FigureResult {
 std::filesystem::path find_figures_script();
 
 // A Python 3 interpreter that imports matplotlib and numpy: $LOGITRANK_PYTHON alone when
-// set, else python3 on PATH, then /usr/bin/python3 (a pyenv/venv python3 on PATH often lacks Debian's matplotlib).
-// Empty when none does.
+// set, else python3 on PATH, then /usr/bin/python3 (a pyenv/venv python3 on PATH often lacks Debian's
+// matplotlib). Empty when none does.
 std::string find_python_with_matplotlib();
 
 // Runs `python figures.py --out <out>/figures DIR...`.

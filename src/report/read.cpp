@@ -85,14 +85,16 @@ struct Cursor {
 };
 
 void check_header(const std::vector<csv::Record>& recs, const char* header, const fs::path& file) {
-  if (recs.empty()) throw InputError(file.string() + ": line 1: empty file (expected header '" + header + "')");
+  if (recs.empty())
+    throw InputError(file.string() + ": line 1: empty file (expected header '" + header + "')");
   if (recs[0].fields != split_header(header))
     throw InputError(file.string() + ": line 1: unexpected header (expected '" + header + "')");
 }
 
 void check_width(const csv::Record& rec, std::size_t n, const fs::path& file) {
   if (rec.fields.size() != n)
-    throw InputError(fmt::format("{}: line {}: {} fields, expected {}", file.string(), rec.line, rec.fields.size(), n));
+    throw InputError(
+        fmt::format("{}: line {}: {} fields, expected {}", file.string(), rec.line, rec.fields.size(), n));
 }
 
 }  // namespace
@@ -199,14 +201,16 @@ std::vector<HeadRow> merge_rows(const std::vector<ResultFolder>& folders) {
       auto [it, inserted] = seen.emplace(k, std::make_pair(&f, &r));
       if (!inserted) {
         const fs::path a = it->second.first->dir / "heads.csv", b = f.dir / "heads.csv";
-        throw InputError(fmt::format("duplicate row (model {}, text {}, window {}, layer {}, head {}) in {} and {}", r.model,
-                                     r.text, r.window, r.layer, r.head, a.string(), b.string()));
+        throw InputError(
+            fmt::format("duplicate row (model {}, text {}, window {}, layer {}, head {}) in {} and {}",
+                        r.model, r.text, r.window, r.layer, r.head, a.string(), b.string()));
       }
       rows.push_back(r);
     }
   }
   std::sort(rows.begin(), rows.end(), [](const HeadRow& a, const HeadRow& b) {
-    return std::tie(a.model, a.text, a.window, a.layer, a.head) < std::tie(b.model, b.text, b.window, b.layer, b.head);
+    return std::tie(a.model, a.text, a.window, a.layer, a.head) <
+           std::tie(b.model, b.text, b.window, b.layer, b.head);
   });
   return rows;
 }

@@ -30,8 +30,8 @@ std::string fmt_double(double x) { return fmt::format("{:.17g}", x); }
 auto row_key(const HeadRow& r) { return std::tie(r.model, r.text, r.window, r.layer, r.head); }
 
 void append_metrics(std::string& line, const SpectrumMetrics& m, bool with_rank) {
-  line += fmt::format(",{},{},{},{},{},{},{}", m.k80, m.k90, m.k95, m.k99, fmt_double(m.erank), fmt_double(m.pr),
-                      fmt_double(m.stable_rank));
+  line += fmt::format(",{},{},{},{},{},{},{}", m.k80, m.k90, m.k95, m.k99, fmt_double(m.erank),
+                      fmt_double(m.pr), fmt_double(m.stable_rank));
   if (with_rank) line += fmt::format(",{}", m.numerical_rank);
 }
 
@@ -67,8 +67,8 @@ std::vector<HeadRow> make_head_rows(const RunResults& results) {
   for (const auto& w : results.weights) {
     auto [it, inserted] = weights.emplace(std::make_tuple(w.model, w.layer, w.head), &w);
     if (!inserted)
-      throw std::invalid_argument(
-          fmt::format("write_results: two weight records for model {} layer {} head {}", w.model, w.layer, w.head));
+      throw std::invalid_argument(fmt::format(
+          "write_results: two weight records for model {} layer {} head {}", w.model, w.layer, w.head));
   }
   std::vector<HeadRow> rows;
   rows.reserve(results.fields.size());
@@ -91,11 +91,13 @@ std::vector<HeadRow> make_head_rows(const RunResults& results) {
     }
     rows.push_back(std::move(r));
   }
-  std::sort(rows.begin(), rows.end(), [](const HeadRow& a, const HeadRow& b) { return row_key(a) < row_key(b); });
+  std::sort(rows.begin(), rows.end(),
+            [](const HeadRow& a, const HeadRow& b) { return row_key(a) < row_key(b); });
   for (std::size_t i = 1; i < rows.size(); ++i)
     if (row_key(rows[i - 1]) == row_key(rows[i]))
-      throw std::invalid_argument(fmt::format("write_results: two field records for model {} text {} window {} layer {} head {}",
-                                              rows[i].model, rows[i].text, rows[i].window, rows[i].layer, rows[i].head));
+      throw std::invalid_argument(
+          fmt::format("write_results: two field records for model {} text {} window {} layer {} head {}",
+                      rows[i].model, rows[i].text, rows[i].window, rows[i].layer, rows[i].head));
   return rows;
 }
 
@@ -122,8 +124,9 @@ std::string format_softmax_csv(const std::vector<SoftmaxRow>& rows) {
   out += '\n';
   for (const auto& r : rows) {
     out += csv::quote(r.model) + ',' + csv::quote(r.text);
-    out += fmt::format(",{},{},{},{},{},{},{}\n", r.window, r.layer, r.head, r.point.rank, fmt_double(r.point.tv_full),
-                       fmt_double(r.point.tv_causal), fmt_double(r.point.bound_full));
+    out += fmt::format(",{},{},{},{},{},{},{}\n", r.window, r.layer, r.head, r.point.rank,
+                       fmt_double(r.point.tv_full), fmt_double(r.point.tv_causal),
+                       fmt_double(r.point.bound_full));
   }
   return out;
 }
@@ -132,7 +135,8 @@ namespace {
 
 // Pads singular-value rows of one tensor to a common width (missing values are zero
 // singular values); a head absent from the set leaves a row of NaN.
-void add_sv_tensor(io::SafetensorsWriter& w, const std::string& name, const std::map<int, const std::vector<double>*>& by_head) {
+void add_sv_tensor(io::SafetensorsWriter& w, const std::string& name,
+                   const std::map<int, const std::vector<double>*>& by_head) {
   int heads = by_head.empty() ? 0 : by_head.rbegin()->first + 1;
   std::size_t width = 0;
   for (const auto& [h, sv] : by_head) width = std::max(width, sv->size());

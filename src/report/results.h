@@ -7,11 +7,10 @@
 // recomputed from heads.csv equal those computed from the records). Integers are
 // printed plainly. Names holding a comma, a quote, CR or LF are quoted as in RFC 4180.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "io/head_record.h"
 
@@ -21,7 +20,7 @@ struct RunResults {
   std::vector<FieldRecord> fields;    // any order; sorted on write
   std::vector<WeightRecord> weights;  // any order; empty for --qk input
   bool softmax_check = false;
-  nlohmann::json manifest;            // written as manifest.json as given
+  nlohmann::json manifest;  // written as manifest.json as given
 };
 
 // Writes heads.csv, spectra.safetensors, softmax.csv (if softmax_check), summary.json,
@@ -37,14 +36,15 @@ inline constexpr const char* kHeadsHeader =
     "field_k80,field_k90,field_k95,field_k99,field_erank,field_pr,field_stable_rank,field_rank,"
     "weight_k80,weight_k90,weight_k95,weight_k99,weight_erank,weight_pr,weight_stable_rank,"
     "erank_gap,k90_gap";
-inline constexpr const char* kSoftmaxHeader = "model,text,window,layer,head,rank,tv_full,tv_causal,bound_full";
+inline constexpr const char* kSoftmaxHeader =
+    "model,text,window,layer,head,rank,tv_full,tv_causal,bound_full";
 
 struct HeadRow {
   std::string model, text;
   int window = 0, layer = 0, head = 0, kv_head = 0, head_dim = 0, seq_len = 0;
   SpectrumMetrics field;
-  std::optional<SpectrumMetrics> weight;       // none for --qk input (numerical_rank unused)
-  std::optional<double> erank_gap, k90_gap;    // weight / field; none when undefined
+  std::optional<SpectrumMetrics> weight;     // none for --qk input (numerical_rank unused)
+  std::optional<double> erank_gap, k90_gap;  // weight / field; none when undefined
 };
 
 struct SoftmaxRow {
@@ -71,10 +71,10 @@ struct ModelSummary {
   std::size_t rows = 0;   // (text, window, layer, head) rows
   int head_dim = 0;
   std::size_t texts = 0, windows = 0;  // distinct texts, distinct (text, window)
-  Stats field_k90;                      // over all rows
-  std::optional<Stats> weight_k90;      // over distinct (layer, head)
-  std::optional<Stats> erank_gap;       // over all rows with a gap
-  std::optional<Stats> k90_gap;         // over all rows with a gap
+  Stats field_k90;                     // over all rows
+  std::optional<Stats> weight_k90;     // over distinct (layer, head)
+  std::optional<Stats> erank_gap;      // over all rows with a gap
+  std::optional<Stats> k90_gap;        // over all rows with a gap
 };
 
 struct Summary {
@@ -91,10 +91,10 @@ std::string summary_tex(const Summary& s);
 // ---- reading result folders back ----
 struct ResultFolder {
   std::filesystem::path dir;
-  std::vector<HeadRow> rows;         // as in heads.csv
-  std::vector<SoftmaxRow> softmax;   // empty when softmax.csv is absent
+  std::vector<HeadRow> rows;        // as in heads.csv
+  std::vector<SoftmaxRow> softmax;  // empty when softmax.csv is absent
   bool has_spectra = false;
-  nlohmann::json manifest;           // null when manifest.json is absent
+  nlohmann::json manifest;  // null when manifest.json is absent
 };
 
 // Reads heads.csv (required), softmax.csv and manifest.json (optional) and checks

@@ -111,14 +111,27 @@ std::string tex_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '\\': out += "\\textbackslash{}"; break;
-      case '~': out += "\\textasciitilde{}"; break;
-      case '^': out += "\\textasciicircum{}"; break;
-      case '&': case '%': case '$': case '#': case '_': case '{': case '}':
+      case '\\':
+        out += "\\textbackslash{}";
+        break;
+      case '~':
+        out += "\\textasciitilde{}";
+        break;
+      case '^':
+        out += "\\textasciicircum{}";
+        break;
+      case '&':
+      case '%':
+      case '$':
+      case '#':
+      case '_':
+      case '{':
+      case '}':
         out += '\\';
         out += c;
         break;
-      default: out += c;
+      default:
+        out += c;
     }
   }
   return out;
@@ -159,19 +172,21 @@ std::string headline(const Summary& s) {
 
 std::string summary_markdown(const Summary& s) {
   std::string out = "# logitrank summary\n\n";
-  out += "| model | heads analysed | d_h | field k90 (min / median / max) | weight k90 (min / median / max) | "
-         "effective-rank gap (min / median / max) |\n";
+  out +=
+      "| model | heads analysed | d_h | field k90 (min / median / max) | weight k90 (min / median / max) | "
+      "effective-rank gap (min / median / max) |\n";
   out += "|---|---:|---:|:---:|:---:|:---:|\n";
   for (const auto& m : s.models) {
-    out += fmt::format("| {} | {} ({} rows) | {} | {} | {} | {} |\n", md_escape(m.model), m.heads, m.rows, m.head_dim,
-                       triple(m.field_k90, fmt_k, " / "),
+    out += fmt::format("| {} | {} ({} rows) | {} | {} | {} | {} |\n", md_escape(m.model), m.heads, m.rows,
+                       m.head_dim, triple(m.field_k90, fmt_k, " / "),
                        m.weight_k90 ? triple(*m.weight_k90, fmt_k, " / ") : std::string("–"),
                        m.erank_gap ? triple(*m.erank_gap, fmt_gap, "× / ") + "×" : std::string("–"));
   }
   out += "\n**Headline:** " + headline(s) + "\n\n";
-  out += "Field k90: components for 90% of the variance of the row-centered logit field, over every "
-         "(text, window, layer, head). Weight k90: the same for W_Q,hᵀ W_K,g, over every (layer, head). "
-         "Gap: erank(W_Q,hᵀ W_K,g) / erank(field) per row.\n";
+  out +=
+      "Field k90: components for 90% of the variance of the row-centered logit field, over every "
+      "(text, window, layer, head). Weight k90: the same for W_Q,hᵀ W_K,g, over every (layer, head). "
+      "Gap: erank(W_Q,hᵀ W_K,g) / erank(field) per row.\n";
   return out;
 }
 
@@ -179,14 +194,16 @@ std::string summary_csv(const Summary& s) {
   std::string out =
       "model,heads,rows,d_h,texts,windows,field_k90_min,field_k90_median,field_k90_max,field_k90_mean,"
       "weight_k90_min,weight_k90_median,weight_k90_max,weight_k90_mean,"
-      "erank_gap_min,erank_gap_median,erank_gap_max,erank_gap_mean,k90_gap_min,k90_gap_median,k90_gap_max,k90_gap_mean\n";
+      "erank_gap_min,erank_gap_median,erank_gap_max,erank_gap_mean,k90_gap_min,k90_gap_median,k90_gap_max,"
+      "k90_gap_mean\n";
   auto four = [](const std::optional<Stats>& st) {
     if (!st) return std::string(",,,");
     return fmt::format("{},{},{},{}", st->min, st->median, st->max, st->mean);
   };
   for (const auto& m : s.models) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", csv::quote(m.model), m.heads, m.rows, m.head_dim, m.texts,
-                       m.windows, four(m.field_k90), four(m.weight_k90), four(m.erank_gap), four(m.k90_gap));
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", csv::quote(m.model), m.heads, m.rows, m.head_dim,
+                       m.texts, m.windows, four(m.field_k90), four(m.weight_k90), four(m.erank_gap),
+                       four(m.k90_gap));
   }
   return out;
 }
@@ -214,7 +231,8 @@ nlohmann::json summary_json(const Summary& s) {
   auto range = [](const Range& r) { return r.any ? nlohmann::json::array({r.lo, r.hi}) : nlohmann::json(); };
   nlohmann::json out;
   out["models"] = std::move(models);
-  out["headline"] = {{"field_k90", range(f)}, {"weight_k90", range(w)}, {"erank_gap", range(g)}, {"text", headline(s)}};
+  out["headline"] = {
+      {"field_k90", range(f)}, {"weight_k90", range(w)}, {"erank_gap", range(g)}, {"text", headline(s)}};
   return out;
 }
 

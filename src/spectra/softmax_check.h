@@ -14,7 +14,7 @@ namespace logitrank::spectra {
 // shape or a negative rank, std::domain_error on non-finite input.
 // Cost: E~ is built once (8 L^2 bytes); E~_r comes from the factored SVD in 256-row blocks,
 // O(L^2 r) per rank, so no second L x L buffer is needed.
-std::vector<SoftmaxPoint> softmax_truncation_curve(std::span<const double> q, std::span<const double> k, int L,
-                                                   int dh, std::span<const int> ranks);
+std::vector<SoftmaxPoint> softmax_truncation_curve(std::span<const double> q, std::span<const double> k,
+                                                   int L, int dh, std::span<const int> ranks);
 
 }  // namespace logitrank::spectra

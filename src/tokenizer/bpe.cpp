@@ -52,7 +52,8 @@ void BpeModel::load(const nlohmann::json& model, const std::string& file) {
     if (!it.value().is_number_integer())
       throw InputError(file + ": model.vocab[\"" + it.key() + "\"] is not an integer id");
     int64_t id = it.value().get<int64_t>();
-    if (id < 0 || id >= kMaxTokenId) throw InputError(file + ": model.vocab id " + std::to_string(id) + " out of range");
+    if (id < 0 || id >= kMaxTokenId)
+      throw InputError(file + ": model.vocab id " + std::to_string(id) + " out of range");
     vocab_.emplace(it.key(), static_cast<int32_t>(id));
     max_id = std::max<int32_t>(max_id, static_cast<int32_t>(id));
   }
@@ -139,17 +140,24 @@ void BpeModel::initial_symbols(std::string_view piece, bool byte_level, std::vec
   if (byte_level) {
     const auto& strs = byte_level_strings();
     for (unsigned char c : piece) {
-      if (byte_ids_[c] >= 0) { syms.push_back(byte_ids_[c]); last_unk = false; }
-      else unknown(strs[c]);
+      if (byte_ids_[c] >= 0) {
+        syms.push_back(byte_ids_[c]);
+        last_unk = false;
+      } else
+        unknown(strs[c]);
     }
     return;
   }
   for (std::size_t i = 0; i < piece.size();) {
-    std::size_t len = std::min<std::size_t>(utf8::seq_len(static_cast<unsigned char>(piece[i])), piece.size() - i);
+    std::size_t len =
+        std::min<std::size_t>(utf8::seq_len(static_cast<unsigned char>(piece[i])), piece.size() - i);
     std::string_view ch = piece.substr(i, len);
     auto it = vocab_.find(ch);
-    if (it != vocab_.end()) { syms.push_back(it->second); last_unk = false; }
-    else unknown(ch);
+    if (it != vocab_.end()) {
+      syms.push_back(it->second);
+      last_unk = false;
+    } else
+      unknown(ch);
     i += len;
   }
 }
@@ -169,7 +177,9 @@ void BpeModel::merge_word(std::vector<int32_t>& syms) const {
       std::size_t best_i = 0;
       for (std::size_t i = 0; i + 1 < len; ++i) {
         if (auto* m = lookup(syms[i], syms[i + 1]); m && m->first < best_rank) {
-          best_rank = m->first; best_new = m->second; best_i = i;
+          best_rank = m->first;
+          best_new = m->second;
+          best_i = i;
         }
       }
       if (best_new < 0) break;
@@ -182,8 +192,15 @@ void BpeModel::merge_word(std::vector<int32_t>& syms) const {
   // Long words: linked list + priority queue of candidate merges (as HF's word.rs).
   std::vector<int32_t> prev(n), next(n);
   std::vector<char> alive(n, 1);
-  for (std::size_t i = 0; i < n; ++i) { prev[i] = int32_t(i) - 1; next[i] = i + 1 < n ? int32_t(i + 1) : -1; }
-  struct Cand { int32_t rank; int32_t pos; int32_t new_id; };
+  for (std::size_t i = 0; i < n; ++i) {
+    prev[i] = int32_t(i) - 1;
+    next[i] = i + 1 < n ? int32_t(i + 1) : -1;
+  }
+  struct Cand {
+    int32_t rank;
+    int32_t pos;
+    int32_t new_id;
+  };
   auto cmp = [](const Cand& x, const Cand& y) { return x.rank != y.rank ? x.rank > y.rank : x.pos > y.pos; };
   std::priority_queue<Cand, std::vector<Cand>, decltype(cmp)> q(cmp);
   for (std::size_t i = 0; i + 1 < n; ++i)
@@ -231,14 +248,18 @@ void BpeModel::tokenize(std::string_view piece, bool byte_level, std::vector<int
       if (i >= c.size() && piece.compare(i - c.size(), c.size(), c) == 0) continue;  // inside a run of c
       if (i > start) {
         std::string_view chunk = piece.substr(start, i - start);
-        if (chunk.size() > kMaxCachedLen) tokenize_uncached(chunk, out);
-        else tokenize(chunk, false, out);
+        if (chunk.size() > kMaxCachedLen)
+          tokenize_uncached(chunk, out);
+        else
+          tokenize(chunk, false, out);
       }
       start = i;
     }
     std::string_view chunk = piece.substr(start);
-    if (chunk.size() > kMaxCachedLen) tokenize_uncached(chunk, out);
-    else tokenize(chunk, false, out);
+    if (chunk.size() > kMaxCachedLen)
+      tokenize_uncached(chunk, out);
+    else
+      tokenize(chunk, false, out);
     return;
   }
   const bool cacheable = piece.size() <= kMaxCachedLen;
@@ -257,7 +278,10 @@ void BpeModel::tokenize(std::string_view piece, bool byte_level, std::vector<int
   }
   if (ignore_merges_) {
     auto it = byte_level ? vocab_.find(byte_level_map(piece)) : vocab_.find(piece);
-    if (it != vocab_.end()) { syms.push_back(it->second); done = true; }
+    if (it != vocab_.end()) {
+      syms.push_back(it->second);
+      done = true;
+    }
   }
   if (!done) {
     syms.reserve(piece.size());
@@ -273,7 +297,10 @@ void BpeModel::tokenize(std::string_view piece, bool byte_level, std::vector<int
 
 void BpeModel::tokenize_uncached(std::string_view piece, std::vector<int32_t>& out) const {
   if (ignore_merges_) {
-    if (auto it = vocab_.find(piece); it != vocab_.end()) { out.push_back(it->second); return; }
+    if (auto it = vocab_.find(piece); it != vocab_.end()) {
+      out.push_back(it->second);
+      return;
+    }
   }
   std::vector<int32_t> syms;
   syms.reserve(piece.size());

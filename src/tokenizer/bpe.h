@@ -53,8 +53,8 @@ class BpeModel {
   StrIdMap vocab_;
   std::vector<std::string> id_to_token_;
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges_;  // (a<<32|b) -> (rank, new id)
-  std::array<int32_t, 256> byte_ids_{};       // id of the byte-level char of each byte, -1 if absent
-  std::array<int32_t, 256> fallback_ids_{};   // id of "<0xNN>", -1 if absent
+  std::array<int32_t, 256> byte_ids_{};      // id of the byte-level char of each byte, -1 if absent
+  std::array<int32_t, 256> fallback_ids_{};  // id of "<0xNN>", -1 if absent
   int32_t unk_id_ = -1;
   bool byte_fallback_ = false;
   bool fuse_unk_ = false;

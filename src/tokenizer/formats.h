@@ -15,7 +15,7 @@ std::unique_ptr<Tokenizer> open_llama2c(const std::filesystem::path& path);
 
 // tokenizer_config.json beside `tokenizer_file`: what it says about BOS.
 struct BosConfig {
-  bool present = false;            // the file exists and has add_bos_token
+  bool present = false;  // the file exists and has add_bos_token
   bool add_bos = false;
   std::optional<std::string> bos_token;  // its bos_token (string or {"content": ...})
 };

@@ -36,7 +36,9 @@ std::size_t find_line(const std::string& t, std::size_t from, Pred pred) {
 
 bool marker(std::string_view line, std::string_view prefix) {
   std::size_t i = 0;
-  while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\xEF' || line[i] == '\xBB' || line[i] == '\xBF')) ++i;
+  while (i < line.size() &&
+         (line[i] == ' ' || line[i] == '\t' || line[i] == '\xEF' || line[i] == '\xBB' || line[i] == '\xBF'))
+    ++i;
   std::string u = upper(line.substr(i));
   std::string p(prefix);
   // "***START OF" without the space also occurs.

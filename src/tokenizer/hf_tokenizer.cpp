@@ -58,7 +58,10 @@ void parse_normalizer(const json& j, const std::string& where, std::vector<NormS
     for (const auto& n : j["normalizers"]) parse_normalizer(n, where, out);
   } else if (t == "NFC" || t == "NFD" || t == "NFKC" || t == "NFKD") {
     NormStep s{NormStep::Unicode};
-    s.form = t == "NFC" ? NormalForm::NFC : t == "NFD" ? NormalForm::NFD : t == "NFKC" ? NormalForm::NFKC : NormalForm::NFKD;
+    s.form = t == "NFC"    ? NormalForm::NFC
+             : t == "NFD"  ? NormalForm::NFD
+             : t == "NFKC" ? NormalForm::NFKC
+                           : NormalForm::NFKD;
     out.push_back(std::move(s));
   } else if (t == "Replace") {
     NormStep s{NormStep::Replace};
@@ -95,18 +98,28 @@ std::string replace_all(const Regex& re, std::string_view s, const std::string& 
   return out;
 }
 
-bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_ascii_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 void apply_normalizers(const std::vector<NormStep>& steps, std::string& s) {
   for (const auto& st : steps) {
     switch (st.kind) {
-      case NormStep::Unicode: s = unicode_normalize(s, st.form); break;
-      case NormStep::Replace: s = replace_all(*st.re, s, st.content); break;
-      case NormStep::Prepend: if (!s.empty()) s.insert(0, st.content); break;
+      case NormStep::Unicode:
+        s = unicode_normalize(s, st.form);
+        break;
+      case NormStep::Replace:
+        s = replace_all(*st.re, s, st.content);
+        break;
+      case NormStep::Prepend:
+        if (!s.empty()) s.insert(0, st.content);
+        break;
       case NormStep::Strip: {
         std::size_t b = 0, e = s.size();
-        if (st.left) while (b < e && is_ascii_space(s[b])) ++b;
-        if (st.right) while (e > b && is_ascii_space(s[e - 1])) --e;
+        if (st.left)
+          while (b < e && is_ascii_space(s[b])) ++b;
+        if (st.right)
+          while (e > b && is_ascii_space(s[e - 1])) --e;
         s = s.substr(b, e - b);
         break;
       }
@@ -152,7 +165,8 @@ PrependScheme metaspace_scheme(const json& j, const std::string& where) {
     if (s == "always") return PrependScheme::Always;
     if (s == "first") return PrependScheme::First;
     if (s == "never") return PrependScheme::Never;
-    throw InputError(where + ": unknown Metaspace prepend_scheme \"" + s + "\" (supported: always, first, never)");
+    throw InputError(where + ": unknown Metaspace prepend_scheme \"" + s +
+                     "\" (supported: always, first, never)");
   }
   // Older files: add_prefix_space (default true) -> always / never.
   return get_bool(j, "add_prefix_space", true) ? PrependScheme::Always : PrependScheme::Never;
@@ -197,7 +211,8 @@ void parse_pre_tokenizer(const json& j, const std::string& where, std::vector<Pr
     add_split(out, std::make_unique<Regex>(R"(\w+|[^\w\s]+)", w), Behavior::Removed, true);
   } else if (t == "Digits") {
     bool individual = get_bool(j, "individual_digits", false);
-    add_split(out, std::make_unique<Regex>(individual ? R"(\p{N})" : R"(\p{N}+)", w), Behavior::Isolated, false);
+    add_split(out, std::make_unique<Regex>(individual ? R"(\p{N})" : R"(\p{N}+)", w), Behavior::Isolated,
+              false);
   } else if (t == "Punctuation") {
     Behavior b = j.contains("behavior") ? parse_behavior(j["behavior"], w) : Behavior::Isolated;
     add_split(out, std::make_unique<Regex>(R"(\p{P}|[!-/:-@\[-`{-~])", w), b, false);
@@ -205,9 +220,10 @@ void parse_pre_tokenizer(const json& j, const std::string& where, std::vector<Pr
     add_split(out, std::make_unique<Regex>(R"(\s+)", w), Behavior::Removed, false);
     add_split(out, std::make_unique<Regex>(R"(\p{P}|[!-/:-@\[-`{-~])", w), Behavior::Isolated, false);
   } else {
-    throw InputError(where + ": unsupported pre_tokenizer type \"" + t +
-                     "\" (supported: null, Sequence, Split, ByteLevel, Metaspace, Whitespace, WhitespaceSplit, "
-                     "Digits, Punctuation, BertPreTokenizer)");
+    throw InputError(
+        where + ": unsupported pre_tokenizer type \"" + t +
+        "\" (supported: null, Sequence, Split, ByteLevel, Metaspace, Whitespace, WhitespaceSplit, "
+        "Digits, Punctuation, BertPreTokenizer)");
   }
 }
 
@@ -215,7 +231,8 @@ using Spans = std::vector<std::pair<std::size_t, std::size_t>>;
 
 // The non-empty [begin, end) pieces of s after splitting by the regex matches according
 // to HF's SplitDelimiterBehavior.
-void split_spans(std::string_view str, const Regex& re, Behavior behavior, bool invert, Spans& scratch, Spans& res) {
+void split_spans(std::string_view str, const Regex& re, Behavior behavior, bool invert, Spans& scratch,
+                 Spans& res) {
   scratch.clear();
   res.clear();
   re.find_all(str, scratch);
@@ -229,7 +246,10 @@ void split_spans(std::string_view str, const Regex& re, Behavior behavior, bool 
     if (last < str.size()) res.emplace_back(last, str.size());
     return;
   }
-  struct Span { std::size_t b, e; bool m; };
+  struct Span {
+    std::size_t b, e;
+    bool m;
+  };
   std::vector<Span> spans;
   spans.reserve(scratch.size() * 2 + 1);
   std::size_t last = 0;
@@ -242,7 +262,8 @@ void split_spans(std::string_view str, const Regex& re, Behavior behavior, bool 
 
   switch (behavior) {
     case Behavior::Removed:
-      for (auto& s : spans) if (!s.m) res.emplace_back(s.b, s.e);
+      for (auto& s : spans)
+        if (!s.m) res.emplace_back(s.b, s.e);
       break;
     case Behavior::Isolated:
       for (auto& s : spans) res.emplace_back(s.b, s.e);
@@ -250,8 +271,10 @@ void split_spans(std::string_view str, const Regex& re, Behavior behavior, bool 
     case Behavior::MergedWithPrevious: {
       bool prev = false;
       for (auto& s : spans) {
-        if (s.m && !prev && !res.empty()) res.back().second = s.e;
-        else res.emplace_back(s.b, s.e);
+        if (s.m && !prev && !res.empty())
+          res.back().second = s.e;
+        else
+          res.emplace_back(s.b, s.e);
         prev = s.m;
       }
       break;
@@ -259,8 +282,10 @@ void split_spans(std::string_view str, const Regex& re, Behavior behavior, bool 
     case Behavior::MergedWithNext: {
       bool prev = false;
       for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
-        if (it->m && !prev && !res.empty()) res.back().first = it->b;
-        else res.emplace_back(it->b, it->e);
+        if (it->m && !prev && !res.empty())
+          res.back().first = it->b;
+        else
+          res.emplace_back(it->b, it->e);
         prev = it->m;
       }
       std::reverse(res.begin(), res.end());
@@ -269,8 +294,10 @@ void split_spans(std::string_view str, const Regex& re, Behavior behavior, bool 
     case Behavior::Contiguous: {
       bool prev = false;
       for (auto& s : spans) {
-        if (s.m == prev && !res.empty()) res.back().second = s.e;
-        else res.emplace_back(s.b, s.e);
+        if (s.m == prev && !res.empty())
+          res.back().second = s.e;
+        else
+          res.emplace_back(s.b, s.e);
         prev = s.m;
       }
       break;
@@ -294,7 +321,8 @@ struct DecStep {
   int start = 0, stop = 0;
 };
 
-void parse_decoder(const json& j, const std::string& where, std::vector<DecStep>& out, std::string& unsupported) {
+void parse_decoder(const json& j, const std::string& where, std::vector<DecStep>& out,
+                   std::string& unsupported) {
   if (j.is_null()) return;
   const std::string t = type_of(j);
   if (t == "Sequence") {
@@ -329,7 +357,8 @@ void parse_decoder(const json& j, const std::string& where, std::vector<DecStep>
     d.stop = j.value("stop", 0);
     out.push_back(d);
   } else {
-    unsupported = "decoder type \"" + t + "\" (supported: ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence)";
+    unsupported = "decoder type \"" + t +
+                  "\" (supported: ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence)";
   }
 }
 
@@ -359,7 +388,10 @@ void run_decoder(const DecStep& d, std::vector<std::string>& toks) {
         bool ok = true;
         for (char32_t c : utf8::decode(t)) {
           auto it = rev.find(c);
-          if (it == rev.end()) { ok = false; break; }
+          if (it == rev.end()) {
+            ok = false;
+            break;
+          }
           mapped.push_back(static_cast<char>(it->second));
         }
         bytes += ok ? mapped : t;
@@ -382,13 +414,16 @@ void run_decoder(const DecStep& d, std::vector<std::string>& toks) {
       std::size_t npending = 0;
       auto flush = [&] {
         if (!npending) return;
-        if (utf8::first_invalid(pending) == utf8::kValid) out.push_back(pending);
-        else for (std::size_t k = 0; k < npending; ++k) out.push_back("\xEF\xBF\xBD");
+        if (utf8::first_invalid(pending) == utf8::kValid)
+          out.push_back(pending);
+        else
+          for (std::size_t k = 0; k < npending; ++k) out.push_back("\xEF\xBF\xBD");
         pending.clear();
         npending = 0;
       };
       for (auto& t : toks) {
-        if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' && std::isxdigit(static_cast<unsigned char>(t[3])) &&
+        if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' &&
+            std::isxdigit(static_cast<unsigned char>(t[3])) &&
             std::isxdigit(static_cast<unsigned char>(t[4]))) {
           pending.push_back(static_cast<char>(std::stoi(t.substr(3, 2), nullptr, 16)));
           ++npending;
@@ -452,11 +487,13 @@ class HfTokenizer final : public Tokenizer {
         if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer() || !a.contains("content") ||
             !a["content"].is_string())
           throw InputError(file_ + ": an added_tokens entry lacks an integer id or a string content");
-        AddedToken t{a["content"].get<std::string>(), a["id"].get<int32_t>(), get_bool(a, "special", false),
-                     get_bool(a, "lstrip", false), get_bool(a, "rstrip", false), get_bool(a, "single_word", false),
+        AddedToken t{a["content"].get<std::string>(), a["id"].get<int32_t>(),
+                     get_bool(a, "special", false),   get_bool(a, "lstrip", false),
+                     get_bool(a, "rstrip", false),    get_bool(a, "single_word", false),
                      get_bool(a, "normalized", false)};
         if (t.id < 0 || t.id >= kMaxTokenId)
-          throw InputError(file_ + ": added token \"" + t.content + "\" has id " + std::to_string(t.id) + " out of range");
+          throw InputError(file_ + ": added token \"" + t.content + "\" has id " + std::to_string(t.id) +
+                           " out of range");
         if (t.content.empty()) continue;
         if (static_cast<std::size_t>(t.id) >= id_to_token_.size()) id_to_token_.resize(t.id + 1);
         id_to_token_[t.id] = t.content;
@@ -501,7 +538,8 @@ class HfTokenizer final : public Tokenizer {
     std::size_t seg_start = 0, pos = 0;
     const std::size_t n = text.size();
     auto flush = [&](std::size_t end) {
-      if (end > seg_start) encode_segment(text.substr(seg_start, end - seg_start), seg_start == 0, ids, scratch);
+      if (end > seg_start)
+        encode_segment(text.substr(seg_start, end - seg_start), seg_start == 0, ids, scratch);
     };
     if (!added_.empty()) {
       while (pos < n) {
@@ -513,8 +551,10 @@ class HfTokenizer final : public Tokenizer {
           std::size_t mb = pos, me = pos + a.content.size();
           if (a.single_word && ((mb > 0 && is_word_byte(text[mb - 1])) || (me < n && is_word_byte(text[me]))))
             continue;
-          if (a.lstrip) while (mb > seg_start && is_ascii_space(text[mb - 1])) --mb;
-          if (a.rstrip) while (me < n && is_ascii_space(text[me])) ++me;
+          if (a.lstrip)
+            while (mb > seg_start && is_ascii_space(text[mb - 1])) --mb;
+          if (a.rstrip)
+            while (me < n && is_ascii_space(text[me])) ++me;
           flush(mb);
           ids.push_back(a.id);
           seg_start = pos = me;
@@ -531,7 +571,8 @@ class HfTokenizer final : public Tokenizer {
   std::optional<int32_t> bos_id() const override { return bos_; }
 
   std::string decode(std::span<const int32_t> ids) const override {
-    if (!decoder_unsupported_.empty()) throw InputError(file_ + ": cannot decode: unsupported " + decoder_unsupported_);
+    if (!decoder_unsupported_.empty())
+      throw InputError(file_ + ": cannot decode: unsupported " + decoder_unsupported_);
     std::vector<std::string> toks;
     toks.reserve(ids.size());
     for (int32_t id : ids) {
@@ -555,7 +596,8 @@ class HfTokenizer final : public Tokenizer {
 
  private:
   std::optional<int32_t> token_id(const std::string& tok) const {
-    for (const auto& a : added_) if (a.content == tok) return a.id;
+    for (const auto& a : added_)
+      if (a.content == tok) return a.id;
     auto it = bpe_.vocab().find(tok);
     if (it != bpe_.vocab().end()) return it->second;
     return std::nullopt;
@@ -569,17 +611,20 @@ class HfTokenizer final : public Tokenizer {
     if (t == "Sequence") {
       std::optional<int32_t> bos;
       if (pp.contains("processors") && pp["processors"].is_array())
-        for (const auto& p : pp["processors"]) if (auto b = post_processor_bos(p)) bos = b;
+        for (const auto& p : pp["processors"])
+          if (auto b = post_processor_bos(p)) bos = b;
       return bos;
     }
     if (t == "TemplateProcessing") {
-      if (!pp.contains("single") || !pp["single"].is_array()) throw InputError(w + " has no \"single\" template");
+      if (!pp.contains("single") || !pp["single"].is_array())
+        throw InputError(w + " has no \"single\" template");
       for (const auto& piece : pp["single"]) {
         if (piece.contains("Sequence")) return std::nullopt;  // nothing before $A
         if (piece.contains("SpecialToken")) {
           std::string name = get_str(piece["SpecialToken"], "id");
           const json& st = pp.value("special_tokens", json::object());
-          if (st.contains(name) && st[name].contains("ids") && st[name]["ids"].is_array() && !st[name]["ids"].empty())
+          if (st.contains(name) && st[name].contains("ids") && st[name]["ids"].is_array() &&
+              !st[name]["ids"].empty())
             return st[name]["ids"][0].get<int32_t>();
           if (auto id = token_id(name)) return id;
           throw InputError(w + ": special token \"" + name + "\" has no id");
@@ -588,12 +633,14 @@ class HfTokenizer final : public Tokenizer {
       return std::nullopt;
     }
     if (t == "RobertaProcessing" || t == "BertProcessing") {
-      if (pp.contains("cls") && pp["cls"].is_array() && pp["cls"].size() == 2 && pp["cls"][1].is_number_integer())
+      if (pp.contains("cls") && pp["cls"].is_array() && pp["cls"].size() == 2 &&
+          pp["cls"][1].is_number_integer())
         return pp["cls"][1].get<int32_t>();
       throw InputError(w + " has no [token, id] \"cls\"");
     }
-    throw InputError(file_ + ": unsupported post_processor type \"" + t +
-                     "\" (supported: null, ByteLevel, TemplateProcessing, RobertaProcessing, BertProcessing, Sequence)");
+    throw InputError(
+        file_ + ": unsupported post_processor type \"" + t +
+        "\" (supported: null, ByteLevel, TemplateProcessing, RobertaProcessing, BertProcessing, Sequence)");
   }
 
   void encode_segment(std::string_view seg, bool at_start, std::vector<int32_t>& ids, Spans& scratch) const {
@@ -633,8 +680,10 @@ class HfTokenizer final : public Tokenizer {
         case PreStep::ByteLevel:
           for (auto& p : pieces) {
             if (step.add_prefix_space && (p.s.empty() || p.s[0] != ' ')) p.s.insert(0, " ");
-            if (step.re) emit(p, *step.re, Behavior::Isolated, false, true);
-            else next.push_back(std::move(p));
+            if (step.re)
+              emit(p, *step.re, Behavior::Isolated, false, true);
+            else
+              next.push_back(std::move(p));
           }
           if (last && step.re) return;
           byte_level_pending = true;
@@ -642,11 +691,15 @@ class HfTokenizer final : public Tokenizer {
         case PreStep::Metaspace:
           for (auto& p : pieces) {
             std::string s = replace_str(p.s, " ", step.replacement);
-            bool prepend = step.prepend == PrependScheme::Always || (step.prepend == PrependScheme::First && p.at_start);
-            if (prepend && s.compare(0, step.replacement.size(), step.replacement) != 0) s.insert(0, step.replacement);
+            bool prepend =
+                step.prepend == PrependScheme::Always || (step.prepend == PrependScheme::First && p.at_start);
+            if (prepend && s.compare(0, step.replacement.size(), step.replacement) != 0)
+              s.insert(0, step.replacement);
             Piece q{std::move(s), p.at_start};
-            if (step.split) emit(q, *step.re, Behavior::MergedWithNext, false, false);
-            else next.push_back(std::move(q));
+            if (step.split)
+              emit(q, *step.re, Behavior::MergedWithNext, false, false);
+            else
+              next.push_back(std::move(q));
           }
           if (last && step.split) return;
           break;

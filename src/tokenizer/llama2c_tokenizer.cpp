@@ -6,9 +6,9 @@
 // (leftmost on ties). A heap gives the same result as run.c's quadratic loop.
 #include <cstring>
 #include <mutex>
+#include <queue>
 #include <span>
 #include <unordered_map>
-#include <queue>
 
 #include "io/error.h"
 #include "tokenizer/bpe.h"
@@ -34,21 +34,28 @@ class Llama2cTokenizer final : public Tokenizer {
     };
     uint32_t max_len = 0;
     rd(&max_len, 4, "max_token_length");
-    if (max_len == 0 || max_len > 1024) throw InputError(file_ + ": implausible max_token_length " + std::to_string(max_len) + "; not a llama2.c tokenizer.bin");
+    if (max_len == 0 || max_len > 1024)
+      throw InputError(file_ + ": implausible max_token_length " + std::to_string(max_len) +
+                       "; not a llama2.c tokenizer.bin");
     while (off < b.size()) {
       float score;
       uint32_t len;
       rd(&score, 4, "score");
       rd(&len, 4, "length");
-      if (len > max_len) throw InputError(file_ + ": token " + std::to_string(pieces_.size()) + " has length " + std::to_string(len) + " > max_token_length " + std::to_string(max_len));
+      if (len > max_len)
+        throw InputError(file_ + ": token " + std::to_string(pieces_.size()) + " has length " +
+                         std::to_string(len) + " > max_token_length " + std::to_string(max_len));
       std::string piece(len, '\0');
       rd(piece.data(), len, "bytes");
       scores_.push_back(score);
       pieces_.push_back(std::move(piece));
     }
-    if (pieces_.size() < 259) throw InputError(file_ + ": only " + std::to_string(pieces_.size()) + " tokens; a llama2.c tokenizer needs at least 259 (specials + 256 bytes)");
+    if (pieces_.size() < 259)
+      throw InputError(file_ + ": only " + std::to_string(pieces_.size()) +
+                       " tokens; a llama2.c tokenizer needs at least 259 (specials + 256 bytes)");
     lookup_.reserve(pieces_.size() * 2);
-    for (std::size_t i = 0; i < pieces_.size(); ++i) lookup_.emplace(pieces_[i], static_cast<int32_t>(i));  // first wins
+    for (std::size_t i = 0; i < pieces_.size(); ++i)
+      lookup_.emplace(pieces_[i], static_cast<int32_t>(i));  // first wins
     if (auto it = lookup_.find(std::string_view(" ")); it != lookup_.end()) space_id_ = it->second;
     space_chunking_ = true;
     for (const auto& p : pieces_)
@@ -67,8 +74,10 @@ class Llama2cTokenizer final : public Tokenizer {
     for (std::size_t i = 0; i < text.size();) {
       std::size_t len = utf8::seq_len(static_cast<unsigned char>(text[i]));
       std::string_view cp = text.substr(i, len);
-      if (auto it = lookup_.find(cp); it != lookup_.end()) t.push_back(it->second);
-      else for (unsigned char c : cp) t.push_back(int32_t(c) + 3);
+      if (auto it = lookup_.find(cp); it != lookup_.end())
+        t.push_back(it->second);
+      else
+        for (unsigned char c : cp) t.push_back(int32_t(c) + 3);
       i += len;
     }
     if (space_id_ < 0 || !space_chunking_) {
@@ -102,10 +111,15 @@ class Llama2cTokenizer final : public Tokenizer {
         throw InputError("decode: id " + std::to_string(id) + " is not in " + file_);
       std::string_view p = pieces_[id];
       if (prev == kBos && !p.empty() && p[0] == ' ') p.remove_prefix(1);
-      if (prev == kBos && id == kBos) { prev = id; continue; }  // BOS itself decodes to nothing
+      if (prev == kBos && id == kBos) {
+        prev = id;
+        continue;
+      }  // BOS itself decodes to nothing
       unsigned int byte;
-      if (p.size() == 6 && std::sscanf(std::string(p).c_str(), "<0x%02X>", &byte) == 1) out.push_back(static_cast<char>(byte));
-      else out.append(p);
+      if (p.size() == 6 && std::sscanf(std::string(p).c_str(), "<0x%02X>", &byte) == 1)
+        out.push_back(static_cast<char>(byte));
+      else
+        out.append(p);
       prev = id;
     }
     return out;
@@ -119,9 +133,19 @@ class Llama2cTokenizer final : public Tokenizer {
     const std::size_t n = t.size();
     if (n < 2) return;
     std::vector<int32_t> prev(n), next(n), ver(n, 0);
-    for (std::size_t i = 0; i < n; ++i) { prev[i] = int32_t(i) - 1; next[i] = i + 1 < n ? int32_t(i + 1) : -1; }
-    struct Cand { float score; int32_t pos; int32_t id; int32_t vl, vr; };
-    auto cmp = [](const Cand& a, const Cand& b) { return a.score != b.score ? a.score < b.score : a.pos > b.pos; };
+    for (std::size_t i = 0; i < n; ++i) {
+      prev[i] = int32_t(i) - 1;
+      next[i] = i + 1 < n ? int32_t(i + 1) : -1;
+    }
+    struct Cand {
+      float score;
+      int32_t pos;
+      int32_t id;
+      int32_t vl, vr;
+    };
+    auto cmp = [](const Cand& a, const Cand& b) {
+      return a.score != b.score ? a.score < b.score : a.pos > b.pos;
+    };
     std::priority_queue<Cand, std::vector<Cand>, decltype(cmp)> q(cmp);
     std::string buf;
     auto push = [&](int32_t l) {

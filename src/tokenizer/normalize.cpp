@@ -9,9 +9,18 @@
 namespace logitrank::tokenizer {
 namespace {
 
-struct CccEntry { uint32_t cp; uint8_t ccc; };
-struct DecompEntry { uint32_t cp; uint32_t off; uint32_t len; };
-struct CompEntry { uint32_t a, b, c; };
+struct CccEntry {
+  uint32_t cp;
+  uint8_t ccc;
+};
+struct DecompEntry {
+  uint32_t cp;
+  uint32_t off;
+  uint32_t len;
+};
+struct CompEntry {
+  uint32_t a, b, c;
+};
 #include "tokenizer/unicode_tables.inc"
 
 constexpr char32_t SBase = 0xAC00, LBase = 0x1100, VBase = 0x1161, TBase = 0x11A7;
@@ -42,7 +51,10 @@ void decompose(char32_t cp, bool compat, std::vector<char32_t>& out) {
     if (s % TCount) out.push_back(TBase + s % TCount);
     return;
   }
-  if (cp < 0xA0) { out.push_back(cp); return; }
+  if (cp < 0xA0) {
+    out.push_back(cp);
+    return;
+  }
   if (compat && lookup_decomp(kCompatIndex, kCompatData, cp, out)) return;
   if (lookup_decomp(kCanonIndex, kCanonData, cp, out)) return;
   out.push_back(cp);
@@ -68,7 +80,10 @@ std::string unicode_normalize(std::string_view s, NormalForm form) {
   bool ascii = true, below_300 = true;
   for (unsigned char c : s) {
     if (c >= 0x80) ascii = false;
-    if (c >= 0xCC) { below_300 = false; break; }  // lead bytes of U+0300 and above
+    if (c >= 0xCC) {
+      below_300 = false;
+      break;
+    }  // lead bytes of U+0300 and above
   }
   if (ascii || (below_300 && form == NormalForm::NFC)) return std::string(s);
 
@@ -78,10 +93,14 @@ std::string unicode_normalize(std::string_view s, NormalForm form) {
   for (char32_t cp : utf8::decode(s)) decompose(cp, compat, buf);
   // Canonical ordering: stable sort of each run of non-starters by combining class.
   for (std::size_t i = 0; i < buf.size();) {
-    if (ccc(buf[i]) == 0) { ++i; continue; }
+    if (ccc(buf[i]) == 0) {
+      ++i;
+      continue;
+    }
     std::size_t j = i;
     while (j < buf.size() && ccc(buf[j]) != 0) ++j;
-    std::stable_sort(buf.begin() + i, buf.begin() + j, [](char32_t a, char32_t b) { return ccc(a) < ccc(b); });
+    std::stable_sort(buf.begin() + i, buf.begin() + j,
+                     [](char32_t a, char32_t b) { return ccc(a) < ccc(b); });
     i = j;
   }
   if (form == NormalForm::NFD || form == NormalForm::NFKD || buf.empty()) return utf8::encode(buf);
@@ -100,7 +119,10 @@ std::string unicode_normalize(std::string_view s, NormalForm form) {
       starter_ch = comp;
       continue;
     }
-    if (cc == 0) { starter = out; starter_ch = ch; }
+    if (cc == 0) {
+      starter = out;
+      starter_ch = ch;
+    }
     last = cc;
     buf[out++] = ch;
   }

@@ -29,15 +29,17 @@ std::vector<Window> cut_windows(std::span<const int32_t> body_ids, int seq_len, 
                                 std::optional<int32_t> bos, const std::string& text_name) {
   if (seq_len < 1 || (bos && seq_len < 2))
     throw InputError("text " + text_name + ": seq_len " + std::to_string(seq_len) + " is too small");
-  if (stride < 1) throw InputError("text " + text_name + ": stride must be >= 1 (got " + std::to_string(stride) + ")");
-  if (count < 1) throw InputError("text " + text_name + ": windows must be >= 1 (got " + std::to_string(count) + ")");
+  if (stride < 1)
+    throw InputError("text " + text_name + ": stride must be >= 1 (got " + std::to_string(stride) + ")");
+  if (count < 1)
+    throw InputError("text " + text_name + ": windows must be >= 1 (got " + std::to_string(count) + ")");
   const int64_t body_per = bos ? seq_len - 1 : seq_len;
   const int64_t need = int64_t(count - 1) * stride + body_per;
   const int64_t have = static_cast<int64_t>(body_ids.size());
   if (have < need)
-    throw InputError("text " + text_name + " has " + std::to_string(have) + " tokens; " + std::to_string(count) +
-                     " windows of " + std::to_string(seq_len) + " with stride " + std::to_string(stride) + " need " +
-                     std::to_string(need));
+    throw InputError("text " + text_name + " has " + std::to_string(have) + " tokens; " +
+                     std::to_string(count) + " windows of " + std::to_string(seq_len) + " with stride " +
+                     std::to_string(stride) + " need " + std::to_string(need));
   std::vector<Window> out;
   out.reserve(count);
   for (int w = 0; w < count; ++w) {
@@ -46,7 +48,8 @@ std::vector<Window> cut_windows(std::span<const int32_t> body_ids, int seq_len, 
     win.body_offset = int64_t(w) * stride;
     win.ids.reserve(seq_len);
     if (bos) win.ids.push_back(*bos);
-    win.ids.insert(win.ids.end(), body_ids.begin() + win.body_offset, body_ids.begin() + win.body_offset + body_per);
+    win.ids.insert(win.ids.end(), body_ids.begin() + win.body_offset,
+                   body_ids.begin() + win.body_offset + body_per);
     out.push_back(std::move(win));
   }
   return out;

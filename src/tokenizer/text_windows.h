@@ -10,11 +10,11 @@
 namespace logitrank::tokenizer {
 
 struct LoadedText {
-  std::string name;          // file stem, e.g. "dracula"
+  std::string name;  // file stem, e.g. "dracula"
   std::filesystem::path path;
-  std::string body;          // after optional Gutenberg header/footer stripping
+  std::string body;  // after optional Gutenberg header/footer stripping
   bool gutenberg_stripped = false;
-  std::string sha256;        // of the file's bytes
+  std::string sha256;  // of the file's bytes
   std::size_t file_bytes = 0;
 };
 
@@ -23,9 +23,9 @@ struct LoadedText {
 LoadedText load_text(const std::filesystem::path& path, bool strip_gutenberg = true);
 
 struct Window {
-  int index = 0;                 // 0-based window number within the text
-  int64_t body_offset = 0;       // offset of its first body token in the text's ids
-  std::vector<int32_t> ids;      // exactly seq_len ids (BOS first when bos is set)
+  int index = 0;             // 0-based window number within the text
+  int64_t body_offset = 0;   // offset of its first body token in the text's ids
+  std::vector<int32_t> ids;  // exactly seq_len ids (BOS first when bos is set)
 };
 
 // Windows of seq_len tokens with `stride` body tokens between starts, `count` of them

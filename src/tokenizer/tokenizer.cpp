@@ -35,7 +35,8 @@ BosConfig read_bos_config(const fs::path& tokenizer_file) {
   if (!j.is_object()) throw InputError(p.string() + ": not a JSON object");
   if (j.contains("bos_token")) {
     const auto& b = j["bos_token"];
-    if (b.is_string()) cfg.bos_token = b.get<std::string>();
+    if (b.is_string())
+      cfg.bos_token = b.get<std::string>();
     else if (b.is_object() && b.contains("content") && b["content"].is_string())
       cfg.bos_token = b["content"].get<std::string>();
   }
@@ -63,10 +64,12 @@ std::unique_ptr<Tokenizer> Tokenizer::open(const fs::path& path) {
   // Unknown extension: sniff the first byte (JSON starts with '{').
   std::ifstream in(path, std::ios::binary);
   char c = 0;
-  while (in.get(c) && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {}
+  while (in.get(c) && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+  }
   if (c == '{') return open_hf_json(path);
-  throw InputError(path.string() +
-                   ": unknown tokenizer format (expected tokenizer.json, a SentencePiece .model or a llama2.c .bin)");
+  throw InputError(
+      path.string() +
+      ": unknown tokenizer format (expected tokenizer.json, a SentencePiece .model or a llama2.c .bin)");
 }
 
 fs::path find_tokenizer_for_model(const fs::path& model) {
@@ -87,8 +90,10 @@ fs::path find_tokenizer_for_model(const fs::path& model) {
     std::sort(found.begin(), found.end());
     if (!found.empty()) return found.front();
   }
-  throw InputError(model.string() + ": no tokenizer found beside the model (looked for tokenizer.json, "
-                   "tokenizer.model, tokenizer.bin" + std::string(is_dir ? "" : ", tok*.bin") + "); pass --tokenizer");
+  throw InputError(model.string() +
+                   ": no tokenizer found beside the model (looked for tokenizer.json, "
+                   "tokenizer.model, tokenizer.bin" +
+                   std::string(is_dir ? "" : ", tok*.bin") + "); pass --tokenizer");
 }
 
 }  // namespace logitrank::tokenizer

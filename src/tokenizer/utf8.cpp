@@ -15,20 +15,39 @@ std::size_t well_formed_at(std::string_view s, std::size_t i, std::size_t& bad) 
   if (c < 0x80) return 1;
   std::size_t need;
   unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) need = 1;
-  else if (c == 0xE0) { need = 2; lo = 0xA0; }
-  else if (c >= 0xE1 && c <= 0xEC) need = 2;
-  else if (c == 0xED) { need = 2; hi = 0x9F; }
-  else if (c >= 0xEE && c <= 0xEF) need = 2;
-  else if (c == 0xF0) { need = 3; lo = 0x90; }
-  else if (c >= 0xF1 && c <= 0xF3) need = 3;
-  else if (c == 0xF4) { need = 3; hi = 0x8F; }
-  else return 0;
+  if (c >= 0xC2 && c <= 0xDF)
+    need = 1;
+  else if (c == 0xE0) {
+    need = 2;
+    lo = 0xA0;
+  } else if (c >= 0xE1 && c <= 0xEC)
+    need = 2;
+  else if (c == 0xED) {
+    need = 2;
+    hi = 0x9F;
+  } else if (c >= 0xEE && c <= 0xEF)
+    need = 2;
+  else if (c == 0xF0) {
+    need = 3;
+    lo = 0x90;
+  } else if (c >= 0xF1 && c <= 0xF3)
+    need = 3;
+  else if (c == 0xF4) {
+    need = 3;
+    hi = 0x8F;
+  } else
+    return 0;
   for (std::size_t k = 1; k <= need; ++k) {
-    if (i + k >= n) { bad = k; return 0; }
+    if (i + k >= n) {
+      bad = k;
+      return 0;
+    }
     unsigned char d = p[i + k];
     unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
-    if (d < l || d > h) { bad = k; return 0; }
+    if (d < l || d > h) {
+      bad = k;
+      return 0;
+    }
   }
   return need + 1;
 }
@@ -47,7 +66,10 @@ std::size_t first_invalid(std::string_view s) {
       i += 8;
     }
     if (i >= n) break;
-    if (p[i] < 0x80) { ++i; continue; }
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
     std::size_t bad;
     std::size_t len = well_formed_at(s, i, bad);
     if (len == 0) return i;

@@ -83,7 +83,9 @@ struct Csv {
       if (header[i] == name) return static_cast<int>(i);
     throw std::runtime_error("CSV has no column '" + name + "'");
   }
-  const std::string& cell(std::size_t row, const std::string& name) const { return rows.at(row).at(col(name)); }
+  const std::string& cell(std::size_t row, const std::string& name) const {
+    return rows.at(row).at(col(name));
+  }
 };
 
 inline std::vector<std::string> split_csv_line(const std::string& line) {

@@ -103,11 +103,14 @@ Errors compare_with_golden(const fs::path& out, const std::string& model, const 
       ADD_FAILURE() << "heads.csv row " << i << " has " << csv.rows[i].size() << " cells";
       continue;
     }
-    if (csv.cell(i, "model") != model || csv.cell(i, "text") != text || csv.cell(i, "window") != "0") continue;
+    if (csv.cell(i, "model") != model || csv.cell(i, "text") != text || csv.cell(i, "window") != "0")
+      continue;
     auto key = std::make_pair(std::stoi(csv.cell(i, "layer")), std::stoi(csv.cell(i, "head")));
-    EXPECT_TRUE(row_of.emplace(key, i).second) << "duplicate row layer " << key.first << " head " << key.second;
+    EXPECT_TRUE(row_of.emplace(key, i).second)
+        << "duplicate row layer " << key.first << " head " << key.second;
   }
-  EXPECT_EQ(row_of.size(), static_cast<std::size_t>(n_layers * H)) << model << "/" << text << ": rows in heads.csv";
+  EXPECT_EQ(row_of.size(), static_cast<std::size_t>(n_layers * H))
+      << model << "/" << text << ": rows in heads.csv";
   EXPECT_EQ(g["heads"].size(), static_cast<std::size_t>(n_layers * H));
 
   auto num = [&](std::size_t r, const char* c) { return std::stod(csv.cell(r, c)); };
@@ -132,11 +135,13 @@ Errors compare_with_golden(const fs::path& out, const std::string& model, const 
       const int got = integer(r, (std::string("field_") + k).c_str()), want = gf[k].get<int>();
       if (may_flip && std::abs(got - want) == 1) {
         ++e.k_flips_allowed;
-        std::printf("[golden] %s layer %d head %d: field %s %d vs golden %d allowed (golden margin %.2e < %.0e)\n",
-                    model.c_str(), l, h, k, got, want, gf["min_threshold_margin"].get<double>(), kFlipMargin);
+        std::printf(
+            "[golden] %s layer %d head %d: field %s %d vs golden %d allowed (golden margin %.2e < %.0e)\n",
+            model.c_str(), l, h, k, got, want, gf["min_threshold_margin"].get<double>(), kFlipMargin);
         continue;
       }
-      EXPECT_EQ(got, want) << "field " << k << " (golden margin " << gf["min_threshold_margin"].get<double>() << ")";
+      EXPECT_EQ(got, want) << "field " << k << " (golden margin " << gf["min_threshold_margin"].get<double>()
+                           << ")";
     }
     EXPECT_EQ(integer(r, "field_rank"), gf["numerical_rank"].get<int>());
     const double fe = rel_err(num(r, "field_erank"), gf["erank"].get<double>());
@@ -144,7 +149,8 @@ Errors compare_with_golden(const fs::path& out, const std::string& model, const 
     const double fs_ = rel_err(num(r, "field_stable_rank"), gf["stable_rank"].get<double>());
     EXPECT_LE(fe, kFieldRel) << "field erank " << num(r, "field_erank") << " vs " << gf["erank"];
     EXPECT_LE(fp, kFieldRel) << "field pr " << num(r, "field_pr") << " vs " << gf["pr"];
-    EXPECT_LE(fs_, kFieldRel) << "field stable_rank " << num(r, "field_stable_rank") << " vs " << gf["stable_rank"];
+    EXPECT_LE(fs_, kFieldRel) << "field stable_rank " << num(r, "field_stable_rank") << " vs "
+                              << gf["stable_rank"];
     e.field_erank = std::max(e.field_erank, fe);
     e.field_pr = std::max(e.field_pr, fp);
     e.field_sr = std::max(e.field_sr, fs_);
@@ -158,7 +164,8 @@ Errors compare_with_golden(const fs::path& out, const std::string& model, const 
     const double ws = rel_err(num(r, "weight_stable_rank"), gw["stable_rank"].get<double>());
     EXPECT_LE(we, kWeightRel) << "weight erank " << num(r, "weight_erank") << " vs " << gw["erank"];
     EXPECT_LE(wp, kWeightRel) << "weight pr " << num(r, "weight_pr") << " vs " << gw["pr"];
-    EXPECT_LE(ws, kWeightRel) << "weight stable_rank " << num(r, "weight_stable_rank") << " vs " << gw["stable_rank"];
+    EXPECT_LE(ws, kWeightRel) << "weight stable_rank " << num(r, "weight_stable_rank") << " vs "
+                              << gw["stable_rank"];
     e.weight_erank = std::max(e.weight_erank, we);
     e.weight_pr = std::max(e.weight_pr, wp);
     e.weight_sr = std::max(e.weight_sr, ws);
@@ -166,8 +173,10 @@ Errors compare_with_golden(const fs::path& out, const std::string& model, const 
     // Gaps are the weight/field ratios of the same row.
     const double eg = num(r, "weight_erank") / num(r, "field_erank");
     const double kg = static_cast<double>(integer(r, "weight_k90")) / integer(r, "field_k90");
-    EXPECT_LE(rel_err(num(r, "erank_gap"), eg), kGapRel) << "erank_gap " << csv.cell(r, "erank_gap") << " vs " << eg;
-    EXPECT_LE(rel_err(num(r, "k90_gap"), kg), kGapRel) << "k90_gap " << csv.cell(r, "k90_gap") << " vs " << kg;
+    EXPECT_LE(rel_err(num(r, "erank_gap"), eg), kGapRel)
+        << "erank_gap " << csv.cell(r, "erank_gap") << " vs " << eg;
+    EXPECT_LE(rel_err(num(r, "k90_gap"), kg), kGapRel)
+        << "k90_gap " << csv.cell(r, "k90_gap") << " vs " << kg;
   }
 
   // Spectra.
@@ -188,8 +197,8 @@ Errors compare_with_golden(const fs::path& out, const std::string& model, const 
     EXPECT_EQ(ft->dtype, io::DType::F64);
     EXPECT_EQ(wt->dtype, io::DType::F64);
     if (ft->shape != std::vector<int64_t>{H, n_field} || wt->shape != std::vector<int64_t>{H, dh}) {
-      ADD_FAILURE() << fname << " / " << wname << ": shapes are not [" << H << ", " << n_field << "] / [" << H << ", "
-                    << dh << "]";
+      ADD_FAILURE() << fname << " / " << wname << ": shapes are not [" << H << ", " << n_field << "] / [" << H
+                    << ", " << dh << "]";
       continue;
     }
     auto fgot = tensor_f64(spectra, fname), wgot = tensor_f64(spectra, wname);
@@ -203,15 +212,16 @@ Errors compare_with_golden(const fs::path& out, const std::string& model, const 
       for (int i = 0; i < n_field; ++i) {
         const double d = std::abs(fgot[h * n_field + i] - fwant[static_cast<std::size_t>(h) * L + i]) / s1;
         e.field_sv = std::max(e.field_sv, d);
-        EXPECT_LE(d, kFieldRel) << fname << " head " << h << " sv " << i << ": " << fgot[h * n_field + i] << " vs "
-                                << fwant[static_cast<std::size_t>(h) * L + i] << " (σ₁ " << s1 << ")";
+        EXPECT_LE(d, kFieldRel) << fname << " head " << h << " sv " << i << ": " << fgot[h * n_field + i]
+                                << " vs " << fwant[static_cast<std::size_t>(h) * L + i] << " (σ₁ " << s1
+                                << ")";
       }
       const double w1 = wwant[static_cast<std::size_t>(h) * dh];
       for (int i = 0; i < dh; ++i) {
         const double d = std::abs(wgot[h * dh + i] - wwant[h * dh + i]) / w1;
         e.weight_sv = std::max(e.weight_sv, d);
-        EXPECT_LE(d, kWeightRel) << wname << " head " << h << " sv " << i << ": " << wgot[h * dh + i] << " vs "
-                                 << wwant[h * dh + i] << " (σ₁ " << w1 << ")";
+        EXPECT_LE(d, kWeightRel) << wname << " head " << h << " sv " << i << ": " << wgot[h * dh + i]
+                                 << " vs " << wwant[h * dh + i] << " (σ₁ " << w1 << ")";
       }
     }
   }
@@ -249,8 +259,9 @@ fs::path run_token_ids(const fs::path& model, const fs::path& golden_dir, const 
   fs::path ids = tmp / "input_ids.txt";
   const std::size_t L = write_ids_file(golden_dir / "input_ids.json", ids);
   fs::path out = tmp / "out";
-  std::vector<std::string> args = {"run",     "--model", model.string(), "--token-ids", ids.string(),
-                                   "--seq-len", std::to_string(L), "--out", out.string()};
+  std::vector<std::string> args = {"run",        "--model",   model.string(),    "--token-ids",
+                                   ids.string(), "--seq-len", std::to_string(L), "--out",
+                                   out.string()};
   args.insert(args.end(), extra.begin(), extra.end());
   auto r = run_logitrank(args, tmp);
   EXPECT_EQ(r.status, 0) << r.err;
@@ -267,9 +278,10 @@ TEST(GoldenE2E, FindsEveryGoldenCheckpoint) {
   std::string list;
   for (const auto& d : dirs) list += d.filename().string() + " ";
   std::printf("[golden] %zu checkpoints with goldens: %s\n", dirs.size(), list.c_str());
-  EXPECT_GE(dirs.size(), 8u) << "expected tiny-{gpt2,llama,llama-sharded,qwen2,mistral}, gutenberg-{gpt2,llama}-mini, "
-                                "stories260K-hf under "
-                             << logitrank::testing::data_dir() << "; found: " << list;
+  EXPECT_GE(dirs.size(), 8u)
+      << "expected tiny-{gpt2,llama,llama-sharded,qwen2,mistral}, gutenberg-{gpt2,llama}-mini, "
+         "stories260K-hf under "
+      << logitrank::testing::data_dir() << "; found: " << list;
 }
 
 class GoldenCheckpoint : public ::testing::TestWithParam<fs::path> {};
@@ -286,8 +298,9 @@ TEST_P(GoldenCheckpoint, TokenIdsRunReproducesGolden) {
   EXPECT_EQ(text, "input_ids");
   Errors e = compare_with_golden(out, name, "input_ids", dir);
   print_summary(name, e);
-  EXPECT_EQ(e.k_flips_allowed, 0) << "a field k moved by one under a golden margin < 1e-5 (allowed, but unexpected "
-                                     "with the current goldens)";
+  EXPECT_EQ(e.k_flips_allowed, 0)
+      << "a field k moved by one under a golden margin < 1e-5 (allowed, but unexpected "
+         "with the current goldens)";
   fs::remove_all(tmp);
 }
 
@@ -310,9 +323,9 @@ TEST_P(GoldenFromText, DraculaTextRunReproducesGolden) {
   ASSERT_TRUE(fs::exists(dir / "golden.json")) << dir;
   ASSERT_TRUE(fs::exists(text)) << text;
   fs::path tmp = temp_dir("text_" + name);
-  auto r = run_logitrank(
-      {"run", "--model", dir.string(), "--text", text.string(), "--seq-len", "128", "--out", (tmp / "out").string()},
-      tmp);
+  auto r = run_logitrank({"run", "--model", dir.string(), "--text", text.string(), "--seq-len", "128",
+                          "--out", (tmp / "out").string()},
+                         tmp);
   ASSERT_EQ(r.status, 0) << r.err;
   auto [model, text_name] = first_names(tmp / "out");
   EXPECT_EQ(model, name);
@@ -337,8 +350,11 @@ TEST_P(GoldenFromText, DraculaTextRunReproducesGolden) {
   fs::remove_all(tmp);
 }
 
-INSTANTIATE_TEST_SUITE_P(Gutenberg, GoldenFromText, ::testing::Values("gutenberg-gpt2-mini", "gutenberg-llama-mini"),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return test_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(Gutenberg, GoldenFromText,
+                         ::testing::Values("gutenberg-gpt2-mini", "gutenberg-llama-mini"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return test_name(info.param);
+                         });
 
 // ---------------------------------------------------------------------------------------------
 // 3. The llama2.c loader end to end: stories260K.bin gives stories260K-hf's golden spectra
@@ -369,7 +385,8 @@ TEST(GoldenE2E, ShardedCheckpointGivesIdenticalResults) {
   fs::create_directories(tmp / "single");
   fs::create_directories(tmp / "sharded");
   fs::path a = run_token_ids(fixtures_dir() / "tiny-llama", fixtures_dir() / "tiny-llama", tmp / "single");
-  fs::path b = run_token_ids(fixtures_dir() / "tiny-llama-sharded", fixtures_dir() / "tiny-llama", tmp / "sharded");
+  fs::path b =
+      run_token_ids(fixtures_dir() / "tiny-llama-sharded", fixtures_dir() / "tiny-llama", tmp / "sharded");
   Csv ca = read_csv(a / "heads.csv"), cb = read_csv(b / "heads.csv");
   EXPECT_EQ(ca.header, cb.header);
   ASSERT_EQ(ca.rows.size(), 3u * 8);
@@ -420,7 +437,8 @@ TEST(GoldenE2E, MethodsAgreeThroughTheCli) {
     Csv c = read_csv(outs[m] / "heads.csv");
     ASSERT_EQ(c.rows.size(), ref.rows.size());
     for (std::size_t i = 0; i < c.rows.size(); ++i)
-      for (const char* k : {"layer", "head", "field_k80", "field_k90", "field_k95", "field_k99", "field_rank"})
+      for (const char* k :
+           {"layer", "head", "field_k80", "field_k90", "field_k95", "field_k99", "field_rank"})
         EXPECT_EQ(c.cell(i, k), ref.cell(i, k)) << "row " << i << " " << k;
     io::SafetensorsFile s(outs[m] / "spectra.safetensors");
     double max_err = 0;
@@ -437,7 +455,8 @@ TEST(GoldenE2E, MethodsAgreeThroughTheCli) {
           EXPECT_LE(d, 1e-10) << n << " head " << h << " sv " << i;
         }
     }
-    std::printf("[golden] tiny-qwen2 --method %-9s vs factored: field sv max|Δ|/σ₁ %.2e (tol 1e-10)\n", m, max_err);
+    std::printf("[golden] tiny-qwen2 --method %-9s vs factored: field sv max|Δ|/σ₁ %.2e (tol 1e-10)\n", m,
+                max_err);
   }
   fs::remove_all(tmp);
 }
@@ -459,7 +478,8 @@ TEST(GoldenE2E, SoftmaxCheckFromCheckpoint) {
   std::set<std::tuple<int, int, int>> seen;
   double max_tv_full_rank = 0;
   for (std::size_t i = 0; i < c.rows.size(); ++i) {
-    const int l = std::stoi(c.cell(i, "layer")), h = std::stoi(c.cell(i, "head")), r = std::stoi(c.cell(i, "rank"));
+    const int l = std::stoi(c.cell(i, "layer")), h = std::stoi(c.cell(i, "head")),
+              r = std::stoi(c.cell(i, "rank"));
     EXPECT_EQ(c.cell(i, "model"), "tiny-gpt2");
     EXPECT_TRUE(seen.insert({l, h, r}).second) << "duplicate softmax row " << l << " " << h << " " << r;
     const double tv = std::stod(c.cell(i, "tv_full")), bound = std::stod(c.cell(i, "bound_full"));
@@ -473,8 +493,9 @@ TEST(GoldenE2E, SoftmaxCheckFromCheckpoint) {
   }
   for (int l = 0; l < n_layers; ++l)
     for (int h = 0; h < H; ++h)
-      for (int r = 1; r <= dh; ++r) EXPECT_TRUE(seen.count({l, h, r})) << "no row layer " << l << " head " << h << " rank " << r;
-  std::printf("[golden] tiny-gpt2 --softmax-check: %zu rows, max TV at rank >= d_h %.2e (tol 1e-9)\n", c.rows.size(),
-              max_tv_full_rank);
+      for (int r = 1; r <= dh; ++r)
+        EXPECT_TRUE(seen.count({l, h, r})) << "no row layer " << l << " head " << h << " rank " << r;
+  std::printf("[golden] tiny-gpt2 --softmax-check: %zu rows, max TV at rank >= d_h %.2e (tol 1e-9)\n",
+              c.rows.size(), max_tv_full_rank);
   fs::remove_all(tmp);
 }

@@ -1,5 +1,6 @@
 // `logitrank run` through the built binary: values against the fixtures' goldens, resume from
 // saved units (pre-seeded and after SIGTERM), refusing a different run, token-id and text input.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -7,7 +8,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -90,7 +90,8 @@ TEST(RunCli, QkMatchesGoldens) {
     EXPECT_EQ(std::stoi(row[4]), g["head"].get<int>());
     EXPECT_EQ(std::stoi(row[5]), g["kv_group"].get<int>());
     EXPECT_EQ(std::stoi(row[9]), g["field"]["k90"].get<int>()) << "row " << i;
-    EXPECT_NEAR(std::stod(row[12]), g["field"]["erank"].get<double>(), 1e-9 * g["field"]["erank"].get<double>());
+    EXPECT_NEAR(std::stod(row[12]), g["field"]["erank"].get<double>(),
+                1e-9 * g["field"]["erank"].get<double>());
   }
   // Spectra against the golden field_sv (first min(L, d_h) values).
   io::SafetensorsFile out(tmp / "out" / "spectra.safetensors");
@@ -114,8 +115,8 @@ TEST(RunCli, QkMatchesGoldens) {
 
 TEST(RunCli, SoftmaxCheckWritesEveryRank) {
   fs::path tmp = temp_dir("softmax");
-  auto r = run({"run", "--qk", (fixture("tiny-qwen2") / "golden.safetensors").string(), "--softmax-check", "--layers",
-                "1", "--out", (tmp / "out").string()},
+  auto r = run({"run", "--qk", (fixture("tiny-qwen2") / "golden.safetensors").string(), "--softmax-check",
+                "--layers", "1", "--out", (tmp / "out").string()},
                tmp);
   ASSERT_EQ(r.status, 0) << r.err;
   auto rows = csv_rows(tmp / "out" / "softmax.csv");
@@ -128,8 +129,8 @@ TEST(RunCli, SoftmaxCheckWritesEveryRank) {
 
 TEST(RunCli, ResumeFromPreseededUnitsGivesIdenticalOutputs) {
   fs::path tmp = temp_dir("resume");
-  std::vector<std::string> base = {"run", "--qk", (fixture("tiny-llama") / "golden.safetensors").string(), "--qk",
-                                   (fixture("tiny-gpt2") / "golden.safetensors").string()};
+  std::vector<std::string> base = {"run", "--qk", (fixture("tiny-llama") / "golden.safetensors").string(),
+                                   "--qk", (fixture("tiny-gpt2") / "golden.safetensors").string()};
   auto with_out = [&](const fs::path& out, bool resume) {
     auto a = base;
     a.insert(a.end(), {"--out", out.string()});
@@ -170,7 +171,8 @@ TEST(RunCli, ResumeFromPreseededUnitsGivesIdenticalOutputs) {
   EXPECT_EQ(std::count(diff.err.begin(), diff.err.end(), '\n'), 1) << diff.err;
 
   // --resume without --out is a usage error.
-  auto no_out = run({"run", "--qk", (fixture("tiny-llama") / "golden.safetensors").string(), "--resume"}, tmp);
+  auto no_out =
+      run({"run", "--qk", (fixture("tiny-llama") / "golden.safetensors").string(), "--resume"}, tmp);
   EXPECT_EQ(no_out.status, 2);
   EXPECT_NE(no_out.err.find("--resume needs --out"), std::string::npos) << no_out.err;
 }
@@ -180,7 +182,8 @@ TEST(RunCli, SigtermSavesFinishedUnitsAndResumeCompletes) {
   fs::path qk = tmp / "big" / "qk.safetensors";
   fs::create_directories(qk.parent_path());
   write_big_qk(qk, 8, 4, 2, 700, 32);
-  std::vector<std::string> args = {"run", "--qk", qk.string(), "--method", "dense", "--out", (tmp / "out").string()};
+  std::vector<std::string> args = {"run",   "--qk",  qk.string(),           "--method",
+                                   "dense", "--out", (tmp / "out").string()};
   pid_t pid = spawn(args, tmp / "interrupted.err");
   ASSERT_GT(pid, 0);
   // Wait for the first saved unit, then interrupt.
@@ -234,17 +237,17 @@ TEST(RunCli, TokenIdsFormOneWindowAndTextWindowsCarryBos) {
   for (const auto& row : rows) {
     EXPECT_EQ(row[1], "ids");
     EXPECT_EQ(row[3], "0");
-    EXPECT_EQ(row[7], "10");  // seq_len
+    EXPECT_EQ(row[7], "10");        // seq_len
     EXPECT_FALSE(row[17].empty());  // weight_k90 present for model input
   }
 
   fs::path text = logitrank::testing::data_dir() / "texts" / "alice_in_wonderland.txt";
-  auto with_bos = run({"run", "--model", model.string(), "--text", text.string(), "--seq-len", "32", "--windows", "2",
-                       "--layers", "0", "--out", (tmp / "bos").string()},
+  auto with_bos = run({"run", "--model", model.string(), "--text", text.string(), "--seq-len", "32",
+                       "--windows", "2", "--layers", "0", "--out", (tmp / "bos").string()},
                       tmp);
   ASSERT_EQ(with_bos.status, 0) << with_bos.err;
-  auto no_bos = run({"run", "--model", model.string(), "--text", text.string(), "--seq-len", "32", "--windows", "2",
-                     "--layers", "0", "--no-bos", "--out", (tmp / "nobos").string()},
+  auto no_bos = run({"run", "--model", model.string(), "--text", text.string(), "--seq-len", "32",
+                     "--windows", "2", "--layers", "0", "--no-bos", "--out", (tmp / "nobos").string()},
                     tmp);
   ASSERT_EQ(no_bos.status, 0) << no_bos.err;
   auto tb = io::read_json_file(tmp / "bos" / "manifest.json")["inputs"]["texts"][0];

@@ -37,8 +37,9 @@ struct QkSpec {
 };
 
 // Writes layer.<l>.q / layer.<l>.k (F64) for a spec; `edit` may change the writer's inputs.
-inline void write_qk(const std::filesystem::path& path, const QkSpec& s,
-                     const std::function<void(int layer, std::vector<double>& q, std::vector<double>& k)>& edit = {}) {
+inline void write_qk(
+    const std::filesystem::path& path, const QkSpec& s,
+    const std::function<void(int layer, std::vector<double>& q, std::vector<double>& k)>& edit = {}) {
   io::SafetensorsWriter w;
   for (int l = 0; l < s.layers; ++l) {
     auto q = pseudo_random(static_cast<std::size_t>(s.H) * s.L * s.dh, 100 + l);

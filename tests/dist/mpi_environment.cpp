@@ -18,6 +18,7 @@ class MpiEnvironment : public ::testing::Environment {
   }
 };
 
-[[maybe_unused]] ::testing::Environment* const g_mpi = ::testing::AddGlobalTestEnvironment(new MpiEnvironment);
+[[maybe_unused]] ::testing::Environment* const g_mpi =
+    ::testing::AddGlobalTestEnvironment(new MpiEnvironment);
 
 }  // namespace

@@ -102,7 +102,8 @@ TEST(QkSource, ValidationErrors) {
     std::vector<int64_t> ids{1, 2};
     w.add_i64("input_ids", {2}, ids);
     w.write(d / "none.safetensors");
-    EXPECT_NE(error_of([&] { QkSource x(d / "none.safetensors"); }).find("no layer.<l>.q"), std::string::npos);
+    EXPECT_NE(error_of([&] { QkSource x(d / "none.safetensors"); }).find("no layer.<l>.q"),
+              std::string::npos);
   }
   // q and k disagree on L.
   {
@@ -114,7 +115,8 @@ TEST(QkSource, ValidationErrors) {
     w.write(d / "shape.safetensors");
     EXPECT_EQ(error_of([&] { QkSource x(d / "shape.safetensors"); }),
               (d / "shape.safetensors").string() +
-                  ": tensor layer.0.k has shape [2, 10, 4] but layer.0.q has shape [4, 12, 4] (L and d_h must agree)");
+                  ": tensor layer.0.k has shape [2, 10, 4] but layer.0.q has shape [4, 12, 4] (L and d_h "
+                  "must agree)");
   }
   // Shapes differ across layers.
   {
@@ -129,7 +131,8 @@ TEST(QkSource, ValidationErrors) {
     w.add_f64("layer.1.k", {2, 12, 8}, k2);
     w.write(d / "layers.safetensors");
     EXPECT_EQ(error_of([&] { QkSource x(d / "layers.safetensors"); }),
-              (d / "layers.safetensors").string() + ": tensor layer.1.q has shape [4, 12, 8] but layer.0.q has shape [4, 12, 4]");
+              (d / "layers.safetensors").string() +
+                  ": tensor layer.1.q has shape [4, 12, 8] but layer.0.q has shape [4, 12, 4]");
   }
   // H not divisible by H_kv.
   {
@@ -137,7 +140,8 @@ TEST(QkSource, ValidationErrors) {
     s3.H = 5;
     write_qk(d / "gqa.safetensors", s3);
     EXPECT_EQ(error_of([&] { QkSource x(d / "gqa.safetensors"); }),
-              (d / "gqa.safetensors").string() + ": tensor layer.0.q: H = 5 is not divisible by H_kv = 2 (tensor layer.0.k)");
+              (d / "gqa.safetensors").string() +
+                  ": tensor layer.0.q: H = 5 is not divisible by H_kv = 2 (tensor layer.0.k)");
   }
   // NaN in q, Inf in k: the tensor and the first bad index.
   write_qk(d / "nan.safetensors", s, [](int l, std::vector<double>& q, std::vector<double>&) {
@@ -157,11 +161,14 @@ TEST(QkSource, ValidationErrors) {
     w.add_f64("layer.0.q", {48}, q);
     w.add_f64("layer.0.k", {48}, q);
     w.write(d / "rank.safetensors");
-    EXPECT_NE(error_of([&] { QkSource x(d / "rank.safetensors"); }).find("tensor layer.0.q has shape [48], expected 3 dimensions"),
+    EXPECT_NE(error_of([&] {
+                QkSource x(d / "rank.safetensors");
+              }).find("tensor layer.0.q has shape [48], expected 3 dimensions"),
               std::string::npos);
   }
   // Missing file.
-  EXPECT_EQ(error_of([&] { QkSource x(d / "absent.safetensors"); }), (d / "absent.safetensors").string() + ": no such file");
+  EXPECT_EQ(error_of([&] { QkSource x(d / "absent.safetensors"); }),
+            (d / "absent.safetensors").string() + ": no such file");
   // A good file passes, F32 too.
   {
     io::SafetensorsWriter w;
@@ -190,8 +197,9 @@ TEST(WorkPlan, QkPlanIsDeterministic) {
   ASSERT_EQ(p1.units.size(), 5u);
   std::vector<std::string> ids;
   for (const auto& u : p1.units) ids.push_back(u.id);
-  EXPECT_EQ(ids, (std::vector<std::string>{"0000-alpha.first.w0.L0", "0001-alpha.first.w0.L1", "0002-alpha.first.w0.L2",
-                                           "0003-beta.second.w0.L0", "0004-beta.second.w0.L1"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"0000-alpha.first.w0.L0", "0001-alpha.first.w0.L1",
+                                           "0002-alpha.first.w0.L2", "0003-beta.second.w0.L0",
+                                           "0004-beta.second.w0.L1"}));
   for (std::size_t i = 0; i < p1.units.size(); ++i) {
     EXPECT_EQ(p1.units[i].id, p2.units[i].id);
     EXPECT_EQ(p1.units[i].index, static_cast<int>(i));
@@ -208,7 +216,8 @@ TEST(WorkPlan, QkPlanIsDeterministic) {
   EXPECT_EQ(p3.units[1].id, "0001-beta.second.w0.L1");
   EXPECT_NE(p3.config_hash, p1.config_hash);
   cfg.layers = "2";  // beta has only layers 0-1
-  EXPECT_NE(error_of([&] { build_plan(cfg); }).find("layer 2 out of range (the model has 2 layers"), std::string::npos);
+  EXPECT_NE(error_of([&] { build_plan(cfg); }).find("layer 2 out of range (the model has 2 layers"),
+            std::string::npos);
   cfg.layers = "all";
   cfg.method = "dense";
   EXPECT_NE(build_plan(cfg).config_hash, p1.config_hash);

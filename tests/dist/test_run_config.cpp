@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "dist/run.h"
 #include "dist/run_config.h"
@@ -45,7 +45,8 @@ TEST(RunConfig, UnknownKeySuggestsNearest) {
   RunConfig cfg;
   std::string msg = error_of([&] { load_config_file(cfg, cfgf); });
   EXPECT_EQ(msg, cfgf.string() + ": unknown key 'seqlen' (did you mean 'seq_len'?)");
-  EXPECT_EQ(error_of([&] { apply_set(cfg, "metod=dense"); }), "--set: unknown key 'metod' (did you mean 'method'?)");
+  EXPECT_EQ(error_of([&] { apply_set(cfg, "metod=dense"); }),
+            "--set: unknown key 'metod' (did you mean 'method'?)");
   // Nothing close: no suggestion.
   EXPECT_EQ(error_of([&] { apply_set(cfg, "zzzzzzzzzzzz=1"); }), "--set: unknown key 'zzzzzzzzzzzz'");
   // Unknown key inside a model entry.
@@ -188,9 +189,11 @@ TEST(RunConfig, BadValues) {
   fs::path d = temp_dir("bad");
   fs::path f = write(d / "bad.yaml", "seq_len: [1\n");
   EXPECT_NE(error_of([&] { load_config_file(cfg, f); }).find("invalid YAML"), std::string::npos);
-  EXPECT_EQ(error_of([&] { load_config_file(cfg, d / "missing.yaml"); }), (d / "missing.yaml").string() + ": no such file");
+  EXPECT_EQ(error_of([&] { load_config_file(cfg, d / "missing.yaml"); }),
+            (d / "missing.yaml").string() + ": no such file");
   fs::path m = write(d / "m.yaml", "models:\n  - {name: a}\n");
-  EXPECT_NE(error_of([&] { load_config_file(cfg, m); }).find("exactly one of 'path' or 'qk'"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_config_file(cfg, m); }).find("exactly one of 'path' or 'qk'"),
+            std::string::npos);
 }
 
 TEST(RunConfig, JsonEcho) {

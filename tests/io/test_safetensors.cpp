@@ -24,7 +24,8 @@ struct TempDir {
   fs::path path;
   TempDir() {
     std::random_device rd;
-    path = fs::temp_directory_path() / ("logitrank_io_test_" + std::to_string(rd()) + std::to_string(::getpid()));
+    path = fs::temp_directory_path() /
+           ("logitrank_io_test_" + std::to_string(rd()) + std::to_string(::getpid()));
     fs::create_directories(path);
   }
   ~TempDir() {
@@ -59,7 +60,8 @@ void expect_input_error(F&& f, std::vector<std::string> needles) {
   } catch (const InputError& e) {
     std::string msg = e.what();
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-    for (const auto& n : needles) EXPECT_NE(msg.find(n), std::string::npos) << "message '" << msg << "' lacks '" << n << "'";
+    for (const auto& n : needles)
+      EXPECT_NE(msg.find(n), std::string::npos) << "message '" << msg << "' lacks '" << n << "'";
   } catch (const std::exception& e) {
     ADD_FAILURE() << "expected InputError, got " << e.what();
   }
@@ -68,8 +70,8 @@ void expect_input_error(F&& f, std::vector<std::string> needles) {
 }  // namespace
 
 TEST(Dtype, NamesAndSizes) {
-  for (DType t : {DType::F64, DType::F32, DType::F16, DType::BF16, DType::I64, DType::I32, DType::I16, DType::I8,
-                  DType::U8, DType::BOOL})
+  for (DType t : {DType::F64, DType::F32, DType::F16, DType::BF16, DType::I64, DType::I32, DType::I16,
+                  DType::I8, DType::U8, DType::BOOL})
     EXPECT_EQ(parse_dtype(dtype_name(t)), t);
   EXPECT_EQ(dtype_size(DType::BF16), 2u);
   EXPECT_EQ(dtype_size(DType::F64), 8u);
@@ -85,9 +87,9 @@ TEST(Float16, KnownBitPatterns) {
   EXPECT_EQ(f16_to_float(0x3C00), 1.0f);
   EXPECT_EQ(f16_to_float(0xC000), -2.0f);
   EXPECT_EQ(f16_to_float(0x7BFF), 65504.0f);
-  EXPECT_EQ(f16_to_float(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+  EXPECT_EQ(f16_to_float(0x0001), std::ldexp(1.0f, -24));     // smallest subnormal
   EXPECT_EQ(f16_to_float(0x03FF), std::ldexp(1023.0f, -24));  // largest subnormal
-  EXPECT_EQ(f16_to_float(0x0400), std::ldexp(1.0f, -14));  // smallest normal
+  EXPECT_EQ(f16_to_float(0x0400), std::ldexp(1.0f, -14));     // smallest normal
   EXPECT_EQ(f16_to_float(0x8000), -0.0f);
   EXPECT_TRUE(std::signbit(f16_to_float(0x8000)));
   EXPECT_TRUE(std::isinf(f16_to_float(0x7C00)));
@@ -100,8 +102,8 @@ TEST(Float16, KnownBitPatterns) {
     ASSERT_EQ(float_to_f16(f), h) << std::hex << h;
     ASSERT_EQ(float_to_bf16(bf16_to_float(static_cast<uint16_t>(h))), h);
   }
-  EXPECT_EQ(float_to_bf16(1.00390625f), 0x3F80);  // tie -> even
-  EXPECT_EQ(float_to_f16(65520.0f), 0x7C00);       // overflow -> inf
+  EXPECT_EQ(float_to_bf16(1.00390625f), 0x3F80);           // tie -> even
+  EXPECT_EQ(float_to_f16(65520.0f), 0x7C00);               // overflow -> inf
   EXPECT_EQ(float_to_f16(std::ldexp(1.0f, -25)), 0x0000);  // tie -> even (0)
   EXPECT_EQ(float_to_f16(std::ldexp(1.5f, -25)), 0x0001);
 }
@@ -183,7 +185,8 @@ TEST(Safetensors, WriterRejectsDuplicatesAndBadSizes) {
 
 TEST(Safetensors, DamagedFiles) {
   TempDir tmp;
-  const std::string good_h = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})";
+  const std::string good_h =
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})";
   const std::string data(12, '\0');
   auto check = [&](const std::string& name, const std::string& bytes, std::vector<std::string> needles) {
     const fs::path p = tmp.path / (name + ".safetensors");
@@ -202,20 +205,31 @@ TEST(Safetensors, DamagedFiles) {
   std::string full = make_raw(good_h, data);
   check("truncated", full.substr(0, full.size() - 3), {"'b'", "exceed"});
   check("truncated_header", full.substr(0, 20), {"header length"});
-  check("header_beyond", make_raw(good_h, data).replace(0, 8, std::string("\xff\xff\x00\x00\x00\x00\x00\x00", 8)), {"header length"});
+  check("header_beyond",
+        make_raw(good_h, data).replace(0, 8, std::string("\xff\xff\x00\x00\x00\x00\x00\x00", 8)),
+        {"header length"});
   check("bad_json", make_raw(R"({"a":{"dtype":"F32",)", data), {"invalid JSON"});
   check("not_object", make_raw(R"([1,2,3])", data), {"not a JSON object"});
-  check("oob", make_raw(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", data), {"'a'", "exceed"});
-  check("overlap",
-        make_raw(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", data),
-        {"'a'", "'b'", "overlap"});
-  check("unknown_dtype", make_raw(R"({"a":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", data), {"'a'", "F8_E4M3"});
-  check("shape_mismatch", make_raw(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data), {"'a'", "needs 12 bytes"});
-  check("neg_shape", make_raw(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data), {"'a'", "negative"});
+  check("oob", make_raw(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", data),
+        {"'a'", "exceed"});
+  check(
+      "overlap",
+      make_raw(
+          R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+          data),
+      {"'a'", "'b'", "overlap"});
+  check("unknown_dtype", make_raw(R"({"a":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", data),
+        {"'a'", "F8_E4M3"});
+  check("shape_mismatch", make_raw(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data),
+        {"'a'", "needs 12 bytes"});
+  check("neg_shape", make_raw(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data),
+        {"'a'", "negative"});
   check("no_offsets", make_raw(R"({"a":{"dtype":"F32","shape":[2]}})", data), {"'a'", "data_offsets"});
-  check("decreasing", make_raw(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", data), {"'a'", "decrease"});
+  check("decreasing", make_raw(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", data),
+        {"'a'", "decrease"});
   check("bad_meta", make_raw(R"({"__metadata__":{"k":1}})", data), {"__metadata__"});
-  expect_input_error([&] { SafetensorsFile f(tmp.path / "missing.safetensors"); }, {"missing.safetensors", "cannot open"});
+  expect_input_error([&] { SafetensorsFile f(tmp.path / "missing.safetensors"); },
+                     {"missing.safetensors", "cannot open"});
 }
 
 TEST(TensorStore, ShardedIndexErrors) {
@@ -224,9 +238,12 @@ TEST(TensorStore, ShardedIndexErrors) {
   std::vector<float> f = {1, 2};
   w.add_f32("x", {2}, f);
   w.write(tmp.path / "s1.safetensors");
-  write_all(tmp.path / "model.safetensors.index.json", R"({"weight_map":{"x":"s1.safetensors","y":"s1.safetensors"}})");
-  expect_input_error([&] { TensorStore::open(tmp.path); }, {"'y'", "s1.safetensors", "model.safetensors.index.json"});
-  write_all(tmp.path / "model.safetensors.index.json", R"({"weight_map":{"x":"s1.safetensors","y":"s2.safetensors"}})");
+  write_all(tmp.path / "model.safetensors.index.json",
+            R"({"weight_map":{"x":"s1.safetensors","y":"s1.safetensors"}})");
+  expect_input_error([&] { TensorStore::open(tmp.path); },
+                     {"'y'", "s1.safetensors", "model.safetensors.index.json"});
+  write_all(tmp.path / "model.safetensors.index.json",
+            R"({"weight_map":{"x":"s1.safetensors","y":"s2.safetensors"}})");
   expect_input_error([&] { TensorStore::open(tmp.path); }, {"'y'", "s2.safetensors"});
   write_all(tmp.path / "model.safetensors.index.json", R"({"weight_map":{"x":"s1.safetensors"})");
   expect_input_error([&] { TensorStore::open(tmp.path); }, {"model.safetensors.index.json", "invalid JSON"});
@@ -267,7 +284,8 @@ TEST(Safetensors, ReadsEveryFixtureFile) {
       ASSERT_FALSE(f.names().empty()) << e.path();
       for (const auto& n : f.names()) {
         const auto& t = f.at(n);
-        ASSERT_EQ(static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype), t.nbytes) << e.path() << " " << n;
+        ASSERT_EQ(static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype), t.nbytes)
+            << e.path() << " " << n;
       }
       if (e.path().filename() == "golden.safetensors") {
         const auto& ids = f.at("input_ids");

@@ -1,6 +1,8 @@
 // make-checkpoint: the generated layouts equal the real ones (tiny fixtures tensor by
 // tensor, real models by parameter count), the streaming writer round-trips and shards,
 // and the bytes depend only on the seed.
+#include "model/make_checkpoint.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,7 +16,6 @@
 #include "io/json_file.h"
 #include "io/safetensors.h"
 #include "io/safetensors_stream.h"
-#include "model/make_checkpoint.h"
 #include "model/model.h"
 #include "test_data.h"
 
@@ -173,7 +174,8 @@ TEST(MakeCheckpointTiny, WrittenCheckpointMatchesFixture) {
       EXPECT_EQ(a.dtype, b.dtype) << n;
       EXPECT_EQ(a.nbytes, b.nbytes) << n;
     }
-    EXPECT_EQ(io::read_json_file(dir.path / "config.json"), io::read_json_file(fixtures_dir() / name / "config.json"));
+    EXPECT_EQ(io::read_json_file(dir.path / "config.json"),
+              io::read_json_file(fixtures_dir() / name / "config.json"));
 
     // The model loader takes it and reads the same configuration as from the fixture.
     auto mine = model::Model::open(dir.path);
@@ -307,7 +309,8 @@ TEST(MakeCheckpointTiny, ShardedCheckpointOpens) {
     ASSERT_EQ(a.nbytes, b.nbytes);
     EXPECT_EQ(std::memcmp(a.data, b.data, a.nbytes), 0) << n;
   }
-  for (int k = 1; k <= n_shards; ++k) EXPECT_LE(fs::file_size(sharded.path / io::shard_file_name(k, n_shards)), 60000u + 4096);
+  for (int k = 1; k <= n_shards; ++k)
+    EXPECT_LE(fs::file_size(sharded.path / io::shard_file_name(k, n_shards)), 60000u + 4096);
   auto m = model::Model::open(sharded.path);
   EXPECT_EQ(m->config().n_layers, 3);
 
@@ -322,8 +325,10 @@ TEST(MakeCheckpointTiny, ShardedCheckpointOpens) {
 
 TEST(SafetensorsStream, RoundTripInOddChunks) {
   TempDir dir;
-  std::vector<io::TensorSpec> specs = {
-      {"b", io::DType::F32, {3, 5}}, {"a", io::DType::BF16, {7}}, {"scalar", io::DType::F64, {}}, {"empty", io::DType::F32, {0, 4}}};
+  std::vector<io::TensorSpec> specs = {{"b", io::DType::F32, {3, 5}},
+                                       {"a", io::DType::BF16, {7}},
+                                       {"scalar", io::DType::F64, {}},
+                                       {"empty", io::DType::F32, {0, 4}}};
   std::vector<float> b(15);
   for (int i = 0; i < 15; ++i) b[i] = 0.5f * i - 3;
   std::vector<uint16_t> a(7);

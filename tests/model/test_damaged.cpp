@@ -1,14 +1,13 @@
 // Wrong or damaged checkpoints, made in a temp folder from the fixtures: each must end in
 // one InputError line naming the file and the tensor (or key) at fault.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <numeric>
 #include <random>
-
-#include <unistd.h>
 
 #include "io/error.h"
 #include "io/json_file.h"
@@ -29,7 +28,8 @@ struct TempDir {
   fs::path path;
   TempDir() {
     std::random_device rd;
-    path = fs::temp_directory_path() / ("logitrank_model_test_" + std::to_string(::getpid()) + "_" + std::to_string(rd()));
+    path = fs::temp_directory_path() /
+           ("logitrank_model_test_" + std::to_string(::getpid()) + "_" + std::to_string(rd()));
     fs::create_directories(path);
   }
   ~TempDir() {
@@ -48,7 +48,8 @@ void copy_checkpoint(const fs::path& src, const fs::path& dst) {
 }
 
 // Rewrites a safetensors file through `edit` (return false to drop a tensor).
-using Edit = std::function<bool(std::string& name, io::DType& dtype, std::vector<int64_t>& shape, std::vector<std::byte>& bytes)>;
+using Edit = std::function<bool(std::string& name, io::DType& dtype, std::vector<int64_t>& shape,
+                                std::vector<std::byte>& bytes)>;
 void rewrite(const fs::path& src, const fs::path& dst, const Edit& edit) {
   std::vector<std::tuple<std::string, io::DType, std::vector<int64_t>, std::vector<std::byte>>> all;
   {
@@ -77,7 +78,8 @@ std::string expect_input_error(const std::function<void()>& f, const std::vector
   } catch (const InputError& e) {
     const std::string msg = e.what();
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-    for (const auto& n : needles) EXPECT_NE(msg.find(n), std::string::npos) << "message '" << msg << "' lacks '" << n << "'";
+    for (const auto& n : needles)
+      EXPECT_NE(msg.find(n), std::string::npos) << "message '" << msg << "' lacks '" << n << "'";
     return msg;
   } catch (const std::exception& e) {
     ADD_FAILURE() << "expected InputError, got: " << e.what();
@@ -133,7 +135,8 @@ TEST(Damaged, MissingTensor) {
   const fs::path f = t.path / "m/model.safetensors";
   rewrite(data() / "fixtures/tiny-mistral/model.safetensors", f,
           [](std::string& n, auto&, auto&, auto&) { return n != "model.layers.1.mlp.down_proj.weight"; });
-  expect_input_error([&] { Model::open(t.path / "m"); }, {f.string(), "'model.layers.1.mlp.down_proj.weight'", "not found"});
+  expect_input_error([&] { Model::open(t.path / "m"); },
+                     {f.string(), "'model.layers.1.mlp.down_proj.weight'", "not found"});
   // untied model without lm_head
   rewrite(data() / "fixtures/tiny-mistral/model.safetensors", f,
           [](std::string& n, auto&, auto&, auto&) { return n != "lm_head.weight"; });
@@ -159,8 +162,9 @@ TEST(Damaged, MissingTensorInShard) {
   copy_checkpoint(data() / "fixtures/tiny-llama-sharded", t.path / "m2");
   edit_config(t.path / "m2/model.safetensors.index.json",
               [](nlohmann::json& j) { j["weight_map"].erase("model.layers.0.self_attn.q_proj.weight"); });
-  expect_input_error([&] { Model::open(t.path / "m2"); },
-                     {"model.safetensors.index.json", "'model.layers.0.self_attn.q_proj.weight'", "not found"});
+  expect_input_error(
+      [&] { Model::open(t.path / "m2"); },
+      {"model.safetensors.index.json", "'model.layers.0.self_attn.q_proj.weight'", "not found"});
 }
 
 TEST(Damaged, ShapeContradictsConfig) {
@@ -168,8 +172,8 @@ TEST(Damaged, ShapeContradictsConfig) {
   copy_checkpoint(data() / "fixtures/tiny-llama", t.path / "m");
   edit_config(t.path / "m/config.json", [](nlohmann::json& j) { j["num_key_value_heads"] = 4; });
   expect_input_error([&] { Model::open(t.path / "m"); },
-                     {(t.path / "m/model.safetensors").string(), "'model.layers.0.self_attn.k_proj.weight'", "[16, 64]",
-                      "[32, 64]", "config.json"});
+                     {(t.path / "m/model.safetensors").string(), "'model.layers.0.self_attn.k_proj.weight'",
+                      "[16, 64]", "[32, 64]", "config.json"});
   copy_checkpoint(data() / "fixtures/tiny-gpt2", t.path / "g");
   edit_config(t.path / "g/config.json", [](nlohmann::json& j) { j["n_inner"] = 128; });
   expect_input_error([&] { Model::open(t.path / "g"); }, {"model.safetensors", "'h.0.mlp.c_fc.weight'"});
@@ -190,10 +194,12 @@ TEST(Damaged, UnknownArchitectureAndRope) {
     j["model_type"] = "qwen3";
   });
   expect_input_error([&] { Model::open(t.path / "m"); },
-                     {"config.json", "Qwen3ForCausalLM", "GPT2LMHeadModel", "LlamaForCausalLM", "Qwen2ForCausalLM",
-                      "MistralForCausalLM"});
+                     {"config.json", "Qwen3ForCausalLM", "GPT2LMHeadModel", "LlamaForCausalLM",
+                      "Qwen2ForCausalLM", "MistralForCausalLM"});
   copy_checkpoint(data() / "fixtures/tiny-llama", t.path / "r");
-  edit_config(t.path / "r/config.json", [](nlohmann::json& j) { j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}}; });
+  edit_config(t.path / "r/config.json", [](nlohmann::json& j) {
+    j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  });
   expect_input_error([&] { Model::open(t.path / "r"); }, {"config.json", "rope_scaling", "yarn"});
   // by model_type alone, with null rope_scaling
   copy_checkpoint(data() / "fixtures/tiny-llama", t.path / "n");
@@ -219,16 +225,18 @@ TEST(Damaged, NanWeightNamedAtConversion) {
   TempDir t;
   copy_checkpoint(data() / "fixtures/tiny-llama", t.path / "m");
   const fs::path f = t.path / "m/model.safetensors";
-  rewrite(data() / "fixtures/tiny-llama/model.safetensors", f, [](std::string& n, io::DType& d, auto&, auto& b) {
-    if (n == "model.layers.1.mlp.up_proj.weight") {
-      EXPECT_EQ(d, io::DType::BF16);
-      const uint16_t nan = 0x7FC0;
-      std::memcpy(b.data() + 2 * 37, &nan, 2);
-    }
-    return true;
-  });
+  rewrite(data() / "fixtures/tiny-llama/model.safetensors", f,
+          [](std::string& n, io::DType& d, auto&, auto& b) {
+            if (n == "model.layers.1.mlp.up_proj.weight") {
+              EXPECT_EQ(d, io::DType::BF16);
+              const uint16_t nan = 0x7FC0;
+              std::memcpy(b.data() + 2 * 37, &nan, 2);
+            }
+            return true;
+          });
   auto m = Model::open(t.path / "m");  // open does not scan the weights
-  expect_input_error([&] { run_forward(*m); }, {f.string(), "'model.layers.1.mlp.up_proj.weight'", "nan", "element 37"});
+  expect_input_error([&] { run_forward(*m); },
+                     {f.string(), "'model.layers.1.mlp.up_proj.weight'", "nan", "element 37"});
   // a NaN in a q projection also fails attention_weights
   rewrite(data() / "fixtures/tiny-llama/model.safetensors", f, [](std::string& n, auto&, auto&, auto& b) {
     if (n == "model.layers.2.self_attn.q_proj.weight") {
@@ -238,7 +246,8 @@ TEST(Damaged, NanWeightNamedAtConversion) {
     return true;
   });
   auto m2 = Model::open(t.path / "m");
-  expect_input_error([&] { m2->attention_weights(2); }, {f.string(), "'model.layers.2.self_attn.q_proj.weight'", "inf"});
+  expect_input_error([&] { m2->attention_weights(2); },
+                     {f.string(), "'model.layers.2.self_attn.q_proj.weight'", "inf"});
   expect_input_error([&] { run_forward(*m2); }, {"'model.layers.2.self_attn.q_proj.weight'"});
   // a NaN in an embedding row used by the window
   copy_checkpoint(data() / "fixtures/tiny-gpt2", t.path / "g");
@@ -292,7 +301,8 @@ TEST(Llama2c, TruncatedAndBadHeader) {
   const std::string all = read_all(data() / "models/stories260K/stories260K.bin");
   const fs::path f = t.path / "s.bin";
   write_all(f, all.substr(0, 28 + 4 * 60000));
-  expect_input_error([&] { Model::open(f); }, {f.string(), "truncated", "'wk'", "model.layers.3.self_attn.k_proj.weight"});
+  expect_input_error([&] { Model::open(f); },
+                     {f.string(), "truncated", "'wk'", "model.layers.3.self_attn.k_proj.weight"});
   write_all(f, all.substr(0, all.size() - 4));
   expect_input_error([&] { Model::open(f); }, {f.string(), "1056540"});
   write_all(f, all.substr(0, 20));

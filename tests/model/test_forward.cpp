@@ -76,8 +76,8 @@ void check_against_golden(const fs::path& dir, const fs::path& model_path) {
     max_q = std::max(max_q, eq);
     max_k = std::max(max_k, ek);
   }
-  std::printf("[ forward ] %-60s layers %d  max rel err Q %.3e  K %.3e  (tol 1e-4)\n", model_path.string().c_str(),
-              m->config().n_layers, max_q, max_k);
+  std::printf("[ forward ] %-60s layers %d  max rel err Q %.3e  K %.3e  (tol 1e-4)\n",
+              model_path.string().c_str(), m->config().n_layers, max_q, max_k);
 }
 
 // attention_weights vs golden weight_sv (float64 from the same stored weights: 1e-9 relative).
@@ -105,13 +105,21 @@ void check_weights(const fs::path& dir) {
 
 }  // namespace
 
-TEST(Forward, TinyGpt2) { check_against_golden(data() / "fixtures/tiny-gpt2", data() / "fixtures/tiny-gpt2"); }
-TEST(Forward, TinyLlama) { check_against_golden(data() / "fixtures/tiny-llama", data() / "fixtures/tiny-llama"); }
+TEST(Forward, TinyGpt2) {
+  check_against_golden(data() / "fixtures/tiny-gpt2", data() / "fixtures/tiny-gpt2");
+}
+TEST(Forward, TinyLlama) {
+  check_against_golden(data() / "fixtures/tiny-llama", data() / "fixtures/tiny-llama");
+}
 TEST(Forward, TinyLlamaSharded) {
   check_against_golden(data() / "fixtures/tiny-llama-sharded", data() / "fixtures/tiny-llama-sharded");
 }
-TEST(Forward, TinyQwen2) { check_against_golden(data() / "fixtures/tiny-qwen2", data() / "fixtures/tiny-qwen2"); }
-TEST(Forward, TinyMistral) { check_against_golden(data() / "fixtures/tiny-mistral", data() / "fixtures/tiny-mistral"); }
+TEST(Forward, TinyQwen2) {
+  check_against_golden(data() / "fixtures/tiny-qwen2", data() / "fixtures/tiny-qwen2");
+}
+TEST(Forward, TinyMistral) {
+  check_against_golden(data() / "fixtures/tiny-mistral", data() / "fixtures/tiny-mistral");
+}
 TEST(Forward, Stories260KHf) {
   check_against_golden(data() / "models/stories260K-hf", data() / "models/stories260K-hf");
 }
@@ -128,9 +136,9 @@ TEST(Forward, Stories260KBinMatchesHfGolden) {
 }
 
 TEST(Weights, EveryFixtureMatchesGoldenWeightSpectra) {
-  for (const char* d : {"fixtures/tiny-gpt2", "fixtures/tiny-llama", "fixtures/tiny-llama-sharded", "fixtures/tiny-qwen2",
-                        "fixtures/tiny-mistral", "models/stories260K-hf", "models/gutenberg-gpt2-mini",
-                        "models/gutenberg-llama-mini"})
+  for (const char* d : {"fixtures/tiny-gpt2", "fixtures/tiny-llama", "fixtures/tiny-llama-sharded",
+                        "fixtures/tiny-qwen2", "fixtures/tiny-mistral", "models/stories260K-hf",
+                        "models/gutenberg-gpt2-mini", "models/gutenberg-llama-mini"})
     check_weights(data() / d);
 }
 
@@ -143,8 +151,10 @@ TEST(Weights, GptBlocksAreTransposedConv1DColumns) {
   for (int h = 0; h < aw.n_heads; ++h)
     for (int r = 0; r < dh; ++r)
       for (int c = 0; c < d; ++c) {
-        ASSERT_EQ(aw.wq_head(h)[static_cast<std::size_t>(r) * d + c], w[static_cast<std::size_t>(c) * 3 * d + h * dh + r]);
-        ASSERT_EQ(aw.wk_head(h)[static_cast<std::size_t>(r) * d + c], w[static_cast<std::size_t>(c) * 3 * d + d + h * dh + r]);
+        ASSERT_EQ(aw.wq_head(h)[static_cast<std::size_t>(r) * d + c],
+                  w[static_cast<std::size_t>(c) * 3 * d + h * dh + r]);
+        ASSERT_EQ(aw.wk_head(h)[static_cast<std::size_t>(r) * d + c],
+                  w[static_cast<std::size_t>(c) * 3 * d + d + h * dh + r]);
       }
 }
 
@@ -350,8 +360,8 @@ TEST(Llama2c, MatchesRunCAttentionScores) {
     ASSERT_GT(checked, 1000);
     // both sides float32: 1e-4 relative to the largest score
     EXPECT_LE(worst, 1e-4 * max_abs) << path;
-    std::printf("[ run.c   ] %s: %d scores, max |diff| %.3e (max |score| %.2f, tol 1e-4 relative)\n", path, checked,
-                worst, max_abs);
+    std::printf("[ run.c   ] %s: %d scores, max |diff| %.3e (max |score| %.2f, tol 1e-4 relative)\n", path,
+                checked, worst, max_abs);
   }
 }
 
@@ -365,7 +375,8 @@ TEST(Forward, LongWindowPrefixMatchesGolden) {
     const int L0 = static_cast<int>(ids.size());
     ASSERT_EQ(L0, 128);
     for (int i = 0; i < 600 - L0; ++i) ids.push_back(ids[static_cast<std::size_t>(i * 7 % L0)]);
-    if (m->config().family == model::Family::GPT2) ids.resize(static_cast<std::size_t>(m->config().max_positions));
+    if (m->config().family == model::Family::GPT2)
+      ids.resize(static_cast<std::size_t>(m->config().max_positions));
     const auto qks = run_all(*m, ids);
     io::SafetensorsFile g(dir / "golden.safetensors");
     double worst = 0;
@@ -384,7 +395,7 @@ TEST(Forward, LongWindowPrefixMatchesGolden) {
         EXPECT_LE(e, 1e-4) << name << " " << l << "." << which;  // float32 vs float64 golden
       }
     }
-    std::printf("[ long    ] %s L=%zu: first %d positions vs golden, max rel err %.3e (tol 1e-4)\n", name, ids.size(), L0,
-                worst);
+    std::printf("[ long    ] %s L=%zu: first %d positions vs golden, max rel err %.3e (tol 1e-4)\n", name,
+                ids.size(), L0, worst);
   }
 }

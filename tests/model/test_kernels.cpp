@@ -12,8 +12,9 @@ using namespace logitrank::model::detail;
 namespace {
 
 // out[i, h*dh..] = sum_j softmax_j(scale * q_i . k_j over visible j) v_j, in double.
-std::vector<double> naive_attention(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
-                                    int L, int H, int Hkv, int dh, double scale, int64_t window) {
+std::vector<double> naive_attention(const std::vector<float>& q, const std::vector<float>& k,
+                                    const std::vector<float>& v, int L, int H, int Hkv, int dh, double scale,
+                                    int64_t window) {
   std::vector<double> out(static_cast<std::size_t>(L) * H * dh, 0.0);
   const int rep = H / Hkv;
   for (int h = 0; h < H; ++h) {
@@ -37,7 +38,8 @@ std::vector<double> naive_attention(const std::vector<float>& q, const std::vect
         if (!std::isfinite(s[j])) continue;
         const double p = std::exp(s[j] - m) / sum;
         for (int c = 0; c < dh; ++c)
-          out[static_cast<std::size_t>(i) * H * dh + h * dh + c] += p * v[static_cast<std::size_t>(j) * Hkv * dh + g * dh + c];
+          out[static_cast<std::size_t>(i) * H * dh + h * dh + c] +=
+              p * v[static_cast<std::size_t>(j) * Hkv * dh + g * dh + c];
       }
     }
   }
@@ -50,7 +52,8 @@ TEST(Kernels, BlockedCausalAttentionWithAndWithoutWindow) {
   const int L = 600, H = 4, Hkv = 2, dh = 8;  // 600 > 256: three query blocks
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  std::vector<float> q(static_cast<std::size_t>(L) * H * dh), k(static_cast<std::size_t>(L) * Hkv * dh), v(k.size());
+  std::vector<float> q(static_cast<std::size_t>(L) * H * dh), k(static_cast<std::size_t>(L) * Hkv * dh),
+      v(k.size());
   for (auto& x : q) x = nd(rng);
   for (auto& x : k) x = nd(rng);
   for (auto& x : v) x = nd(rng);
@@ -58,8 +61,8 @@ TEST(Kernels, BlockedCausalAttentionWithAndWithoutWindow) {
   std::vector<float> scores;
   for (int64_t window : {int64_t{0}, int64_t{1}, int64_t{100}, int64_t{300}, int64_t{600}, int64_t{4096}}) {
     std::vector<float> out(static_cast<std::size_t>(L) * H * dh, -1.0f);
-    causal_attention(q.data(), H * dh, k.data(), Hkv * dh, v.data(), Hkv * dh, L, H, Hkv, dh, scale, window, out.data(),
-                     scores);
+    causal_attention(q.data(), H * dh, k.data(), Hkv * dh, v.data(), Hkv * dh, L, H, Hkv, dh, scale, window,
+                     out.data(), scores);
     const auto ref = naive_attention(q, k, v, L, H, Hkv, dh, scale, window);
     double worst = 0;
     for (std::size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::abs(out[i] - ref[i]));
@@ -85,7 +88,8 @@ TEST(Kernels, NormsAndActivations) {
   for (int r = 0; r < rows; ++r) {
     double ss = 0;
     for (int c = 0; c < cols; ++c) ss += x[r * cols + c] * x[r * cols + c];
-    for (int c = 0; c < cols; ++c) EXPECT_NEAR(y[r * cols + c], x[r * cols + c] / std::sqrt(ss / cols + 1e-6) * w[c], 1e-5);
+    for (int c = 0; c < cols; ++c)
+      EXPECT_NEAR(y[r * cols + c], x[r * cols + c] / std::sqrt(ss / cols + 1e-6) * w[c], 1e-5);
   }
   std::vector<float> gx = {-3, -0.5f, 0, 0.5f, 3};
   auto g2 = gx;
@@ -108,9 +112,10 @@ TEST(Kernels, ParallelForCoversRangeAndPropagatesErrors) {
   });
   for (int h : hit) ASSERT_EQ(h, 1);
   // the chunk holding the last element throws, whichever thread (or the caller) runs it
-  EXPECT_THROW(parallel_for(hit.size(), 100, [&](std::size_t, std::size_t e) {
-                 if (e == hit.size()) throw std::runtime_error("x");
-               }),
+  EXPECT_THROW(parallel_for(hit.size(), 100,
+                            [&](std::size_t, std::size_t e) {
+                              if (e == hit.size()) throw std::runtime_error("x");
+                            }),
                std::runtime_error);
 }
 

@@ -1,6 +1,9 @@
 // write_results and the report tables: exact heads.csv bytes on a small case, order
 // independence, spectra round trip, summary statistics, merging and error messages.
+#include "report/results.h"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -9,11 +12,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <unistd.h>
 
 #include "io/error.h"
 #include "io/safetensors.h"
-#include "report/results.h"
 #include "synthetic.h"
 
 namespace fs = std::filesystem;
@@ -86,11 +87,14 @@ SpectrumMetrics M(int k80, int k90, int k95, int k99, double erank, double pr, d
 
 RunResults small_case() {
   RunResults r;
-  r.fields.push_back(field("gpt2", "alice", 1, 0, 0, 0, 4, 8, M(1, 2, 3, 4, 1.0 / 3, 2.5, 1.25, 4), {4, 3, 2, 1}));
+  r.fields.push_back(
+      field("gpt2", "alice", 1, 0, 0, 0, 4, 8, M(1, 2, 3, 4, 1.0 / 3, 2.5, 1.25, 4), {4, 3, 2, 1}));
   r.fields.push_back(field("gpt2", "alice", 0, 1, 0, 0, 4, 8, M(1, 1, 2, 3, 2, 1.5, 1, 3), {5, 1, 0.5, 0}));
-  r.fields.push_back(field("gpt2", "alice", 0, 0, 1, 1, 4, 8, M(2, 2, 3, 4, 2.5, 2, 1.5, 4), {3, 2, 1, 0.25}));
+  r.fields.push_back(
+      field("gpt2", "alice", 0, 0, 1, 1, 4, 8, M(2, 2, 3, 4, 2.5, 2, 1.5, 4), {3, 2, 1, 0.25}));
   r.fields.push_back(field("q\"k,x", "t,1", 0, 0, 0, 0, 2, 2, M(1, 1, 1, 2, 1.5, 1.25, 1, 2), {2, 1}));
-  r.fields.push_back(field("gpt2", "alice", 0, 0, 0, 0, 4, 8, M(1, 2, 2, 3, 1.75, 1.5, 1.25, 4), {6, 2, 1, 0.1}));
+  r.fields.push_back(
+      field("gpt2", "alice", 0, 0, 0, 0, 4, 8, M(1, 2, 2, 3, 1.75, 1.5, 1.25, 4), {6, 2, 1, 0.1}));
   r.weights.push_back(weight("gpt2", 0, 0, M(2, 3, 3, 4, 3.5, 3, 2, 4), {4, 3.5, 3, 2.5}));
   r.weights.push_back(weight("gpt2", 1, 0, M(3, 3, 4, 4, 3, 3.25, 2.5, 4), {4, 3.9, 3.8, 3.7}));
   r.manifest = {{"version", "test"}, {"ranks", 2}};
@@ -98,8 +102,10 @@ RunResults small_case() {
 }
 
 const char* kExpectedHeads =
-    "model,text,window,layer,head,kv_head,head_dim,seq_len,field_k80,field_k90,field_k95,field_k99,field_erank,field_pr,"
-    "field_stable_rank,field_rank,weight_k80,weight_k90,weight_k95,weight_k99,weight_erank,weight_pr,weight_stable_rank,"
+    "model,text,window,layer,head,kv_head,head_dim,seq_len,field_k80,field_k90,field_k95,field_k99,field_"
+    "erank,field_pr,"
+    "field_stable_rank,field_rank,weight_k80,weight_k90,weight_k95,weight_k99,weight_erank,weight_pr,weight_"
+    "stable_rank,"
     "erank_gap,k90_gap\n"
     "gpt2,alice,0,0,0,0,4,8,1,2,2,3,1.75,1.5,1.25,4,2,3,3,4,3.5,3,2,2,1.5\n"
     "gpt2,alice,0,0,1,1,4,8,2,2,3,4,2.5,2,1.5,4,,,,,,,,,\n"
@@ -137,7 +143,8 @@ TEST(WriteResults, BytesIndependentOfRecordOrder) {
   write_results(da, a);
   write_results(db, b);
   int compared = 0;
-  for (const char* f : {"heads.csv", "spectra.safetensors", "softmax.csv", "summary.json", "summary.md", "manifest.json"}) {
+  for (const char* f :
+       {"heads.csv", "spectra.safetensors", "softmax.csv", "summary.json", "summary.md", "manifest.json"}) {
     EXPECT_EQ(slurp(da / f), slurp(db / f)) << f;
     ++compared;
   }
@@ -193,7 +200,8 @@ TEST(WriteResults, SpectraRoundTrip) {
   io::SafetensorsFile st2(out2 / "spectra.safetensors");
   int checked = 0;
   for (const auto& f : s.fields) {
-    const io::TensorView& ft = st2.at("syn/" + f.text + "/" + std::to_string(f.window) + "/layer." + std::to_string(f.layer) + ".field_sv");
+    const io::TensorView& ft = st2.at("syn/" + f.text + "/" + std::to_string(f.window) + "/layer." +
+                                      std::to_string(f.layer) + ".field_sv");
     ASSERT_EQ(ft.shape, (std::vector<int64_t>{3, 8}));
     std::vector<double> all(24);
     io::convert_to(ft, all);
@@ -263,7 +271,9 @@ TEST(Summary, SmallCaseStatsAndTables) {
 
   EXPECT_EQ(headline(s), "field k90 1–2, weight k90 3–3, gap 1.5–10.5×");
   std::string md = summary_markdown(s);
-  EXPECT_NE(md.find("| gpt2 | 3 (4 rows) | 4 | 1 / 2 / 2 | 3 / 3 / 3 | 1.50× / 2.00× / 10.50× |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| gpt2 | 3 (4 rows) | 4 | 1 / 2 / 2 | 3 / 3 / 3 | 1.50× / 2.00× / 10.50× |"),
+            std::string::npos)
+      << md;
   EXPECT_NE(md.find("**Headline:** field k90 1–2, weight k90 3–3, gap 1.5–10.5×"), std::string::npos);
 
   std::string tex = summary_tex(s);
@@ -394,5 +404,6 @@ class CleanupTemp : public ::testing::Environment {
     fs::remove_all(fs::temp_directory_path() / ("logitrank_report_test_" + std::to_string(::getpid())), ec);
   }
 };
-[[maybe_unused]] ::testing::Environment* const cleanup_env = ::testing::AddGlobalTestEnvironment(new CleanupTemp);
+[[maybe_unused]] ::testing::Environment* const cleanup_env =
+    ::testing::AddGlobalTestEnvironment(new CleanupTemp);
 }  // namespace

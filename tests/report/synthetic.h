@@ -45,8 +45,8 @@ inline SpectrumMetrics metrics_of(const std::vector<double>& sv) {
 
 // A model with `layers` x `heads` heads of width d_h, `texts` texts, `windows` windows;
 // fields decay fast (low rank), weights slowly (flat).
-inline report::RunResults synthetic_run(const std::string& model, int layers, int heads, int d_h, int texts, int windows,
-                                        bool softmax) {
+inline report::RunResults synthetic_run(const std::string& model, int layers, int heads, int d_h, int texts,
+                                        int windows, bool softmax) {
   report::RunResults r;
   r.softmax_check = softmax;
   r.manifest = {{"model", model}, {"synthetic", true}};

@@ -67,9 +67,11 @@ TEST(BadTokenizer, UnknownModelTypeListsSupported) {
 }
 
 TEST(BadTokenizer, BadMergesAndVocab) {
-  auto p = write("badmerge/tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a c"]}})");
+  auto p =
+      write("badmerge/tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a c"]}})");
   expect_has(open_error(p), "model.merges[0]");
-  auto q = write("badvocab/tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}})");
+  auto q =
+      write("badvocab/tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}})");
   expect_has(open_error(q), "model.vocab");
   auto r = write("nomerges/tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}}})");
   expect_has(open_error(r), "model.merges");
@@ -82,9 +84,11 @@ TEST(BadTokenizer, UnknownNormalizerAndPreTokenizer) {
   expect_has(m, "unsupported normalizer type \"Precompiled\"");
   auto pt = nlohmann::json::parse(kMini);
   pt["pre_tokenizer"] = {{"type", "UnicodeScripts"}};
-  expect_has(open_error(write("badpre/tokenizer.json", pt.dump())), "unsupported pre_tokenizer type \"UnicodeScripts\"");
+  expect_has(open_error(write("badpre/tokenizer.json", pt.dump())),
+             "unsupported pre_tokenizer type \"UnicodeScripts\"");
   auto re = nlohmann::json::parse(kMini);
-  re["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}, {"invert", false}};
+  re["pre_tokenizer"] = {
+      {"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}, {"invert", false}};
   expect_has(open_error(write("badregex/tokenizer.json", re.dump())), "bad regex");
 }
 

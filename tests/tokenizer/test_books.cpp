@@ -62,7 +62,8 @@ TEST_P(BookRoundTrip, DecodeEncodeIsIdentity) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, BookRoundTrip,
-                         ::testing::Values("tokenizers/gpt2/tokenizer.json", "tokenizers/llama3/tokenizer.json",
+                         ::testing::Values("tokenizers/gpt2/tokenizer.json",
+                                           "tokenizers/llama3/tokenizer.json",
                                            "tokenizers/qwen2.5/tokenizer.json",
                                            "tokenizers/mistral-7b-v0.1/tokenizer.json",
                                            "tokenizers/mistral-7b-v0.1/tokenizer.model",
@@ -70,7 +71,8 @@ INSTANTIATE_TEST_SUITE_P(Tokenizers, BookRoundTrip,
                                            "models/gutenberg-gpt2-mini/tokenizer.json"),
                          [](const auto& info) {
                            std::string s = info.param;
-                           for (char& c : s) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           for (char& c : s)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return s;
                          });
 

@@ -13,7 +13,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome { int ok = 0, input_error = 0; };
+struct Outcome {
+  int ok = 0, input_error = 0;
+};
 
 void try_open(const fs::path& p, Outcome& o) {
   try {
@@ -36,9 +38,12 @@ Outcome damage(const fs::path& src, const std::string& ext, int n, uint32_t seed
   for (int i = 0; i < n; ++i) {
     std::string b = orig;
     switch (i % 3) {
-      case 0: b.resize(std::uniform_int_distribution<std::size_t>(0, b.size() - 1)(rng)); break;  // truncate
+      case 0:
+        b.resize(std::uniform_int_distribution<std::size_t>(0, b.size() - 1)(rng));
+        break;  // truncate
       case 1:
-        for (int k = 0; k < 8; ++k) b[std::uniform_int_distribution<std::size_t>(0, b.size() - 1)(rng)] ^= char(1 << (k % 8));
+        for (int k = 0; k < 8; ++k)
+          b[std::uniform_int_distribution<std::size_t>(0, b.size() - 1)(rng)] ^= char(1 << (k % 8));
         break;
       case 2: {  // drop a chunk from the middle
         std::size_t a = std::uniform_int_distribution<std::size_t>(0, b.size() - 1)(rng);
@@ -54,19 +59,22 @@ Outcome damage(const fs::path& src, const std::string& ext, int n, uint32_t seed
 }
 
 TEST(DamagedFiles, HfJson) {
-  auto o = damage(logitrank::testing::data_dir() / "models/gutenberg-gpt2-mini/tokenizer.json", ".json", 60, 1);
+  auto o =
+      damage(logitrank::testing::data_dir() / "models/gutenberg-gpt2-mini/tokenizer.json", ".json", 60, 1);
   EXPECT_EQ(o.ok + o.input_error, 60);
   EXPECT_GT(o.input_error, 10);
 }
 
 TEST(DamagedFiles, Llama2cBin) {
-  auto o = damage(logitrank::testing::data_dir() / "tokenizers/mistral-7b-v0.1/tokenizer-llama2c.bin", ".bin", 30, 2);
+  auto o = damage(logitrank::testing::data_dir() / "tokenizers/mistral-7b-v0.1/tokenizer-llama2c.bin", ".bin",
+                  30, 2);
   EXPECT_EQ(o.ok + o.input_error, 30);
   EXPECT_GT(o.input_error, 5);
 }
 
 TEST(DamagedFiles, SentencePieceModel) {
-  auto o = damage(logitrank::testing::data_dir() / "tokenizers/mistral-7b-v0.1/tokenizer.model", ".model", 30, 3);
+  auto o =
+      damage(logitrank::testing::data_dir() / "tokenizers/mistral-7b-v0.1/tokenizer.model", ".model", 30, 3);
   EXPECT_EQ(o.ok + o.input_error, 30);
   EXPECT_GT(o.input_error, 5);
 }
@@ -77,8 +85,9 @@ TEST(DamagedFiles, WrongJsonTypes) {
   fs::create_directories(dir);
   int n = 0;
   Outcome o;
-  for (const char* ptr : {"/decoder/decoders/3/start", "/post_processor/special_tokens/<s>/ids/0", "/added_tokens/0/id",
-                          "/pre_tokenizer/replacement", "/model/merges/0", "/model/byte_fallback", "/post_processor/single"}) {
+  for (const char* ptr :
+       {"/decoder/decoders/3/start", "/post_processor/special_tokens/<s>/ids/0", "/added_tokens/0/id",
+        "/pre_tokenizer/replacement", "/model/merges/0", "/model/byte_fallback", "/post_processor/single"}) {
     auto k = j;
     k[nlohmann::json::json_pointer(ptr)] = "oops";
     fs::path p = dir / ("types" + std::to_string(n++) + ".json");

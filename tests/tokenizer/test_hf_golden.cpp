@@ -33,7 +33,8 @@ INSTANTIATE_TEST_SUITE_P(Families, HfGolden,
                          ::testing::Values("gpt2", "llama3", "qwen2.5", "qwen3", "mistral-7b-v0.1"),
                          [](const auto& info) {
                            std::string s = info.param;
-                           for (char& c : s) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           for (char& c : s)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return s;
                          });
 

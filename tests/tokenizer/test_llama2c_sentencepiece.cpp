@@ -25,7 +25,8 @@ TEST(Llama2c, EveryCaseMatchesRunC) {
 }
 
 TEST(Llama2c, DecodeRoundTrips) {
-  const auto& tok = cached(logitrank::testing::data_dir() / "tokenizers/mistral-7b-v0.1/tokenizer-llama2c.bin");
+  const auto& tok =
+      cached(logitrank::testing::data_dir() / "tokenizers/mistral-7b-v0.1/tokenizer-llama2c.bin");
   int n = 0;
   for (const auto& c : golden()["cases"]) {
     const std::string text = c["text"];

@@ -8,7 +8,8 @@ std::vector<std::string> split_inputs(const std::string& s) {
   const std::string sep = "\n__ggml_vocab_test__\n";
   std::vector<std::string> out;
   std::size_t pos = 0;
-  for (std::size_t f; (f = s.find(sep, pos)) != std::string::npos; pos = f + sep.size()) out.push_back(s.substr(pos, f - pos));
+  for (std::size_t f; (f = s.find(sep, pos)) != std::string::npos; pos = f + sep.size())
+    out.push_back(s.substr(pos, f - pos));
   if (pos < s.size()) out.push_back(s.substr(pos));
   return out;
 }
@@ -25,7 +26,10 @@ std::vector<std::vector<int32_t>> read_outputs(const std::string& s) {
   return out;
 }
 
-struct Vec { const char* gguf; const char* tokenizer; };
+struct Vec {
+  const char* gguf;
+  const char* tokenizer;
+};
 class LlamaCppVectors : public ::testing::TestWithParam<Vec> {};
 
 TEST_P(LlamaCppVectors, AllMatch) {
@@ -47,10 +51,12 @@ TEST_P(LlamaCppVectors, AllMatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabs, LlamaCppVectors,
-                         ::testing::Values(Vec{"gpt-2", "gpt2"}, Vec{"llama-bpe", "llama3"}, Vec{"qwen2", "qwen2.5"}),
+                         ::testing::Values(Vec{"gpt-2", "gpt2"}, Vec{"llama-bpe", "llama3"},
+                                           Vec{"qwen2", "qwen2.5"}),
                          [](const auto& info) {
                            std::string s = info.param.tokenizer;
-                           for (char& c : s) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           for (char& c : s)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return s;
                          });
 

@@ -79,10 +79,14 @@ TEST(Normalizers, MetaspaceSplitAlwaysScheme) {
 }
 
 TEST(Normalizers, UnicodeForms) {
-  const std::string nfd = "Cafe\xCC\x81 Ha\xCC\x88" "ag\xEA\xB0\x80\xE1\x84\x80\xE1\x85\xA1";  // e+acute, a+diaeresis, Hangul
-  EXPECT_EQ(unicode_normalize(nfd, NormalForm::NFC), "Caf\xC3\xA9 H\xC3\xA4" "ag\xEA\xB0\x80\xEA\xB0\x80");
+  const std::string nfd =
+      "Cafe\xCC\x81 Ha\xCC\x88"
+      "ag\xEA\xB0\x80\xE1\x84\x80\xE1\x85\xA1";  // e+acute, a+diaeresis, Hangul
+  EXPECT_EQ(unicode_normalize(nfd, NormalForm::NFC),
+            "Caf\xC3\xA9 H\xC3\xA4"
+            "ag\xEA\xB0\x80\xEA\xB0\x80");
   EXPECT_EQ(unicode_normalize("Caf\xC3\xA9", NormalForm::NFD), "Cafe\xCC\x81");
-  EXPECT_EQ(unicode_normalize("\xEF\xAC\x81", NormalForm::NFKC), "fi");        // U+FB01 ligature
+  EXPECT_EQ(unicode_normalize("\xEF\xAC\x81", NormalForm::NFKC), "fi");  // U+FB01 ligature
   EXPECT_EQ(unicode_normalize("\xEF\xAC\x81", NormalForm::NFC), "\xEF\xAC\x81");
   // Canonical reordering: dot below (220) before acute (230).
   EXPECT_EQ(unicode_normalize("q\xCC\x81\xCC\xA3", NormalForm::NFD), "q\xCC\xA3\xCC\x81");

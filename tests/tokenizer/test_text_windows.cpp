@@ -97,9 +97,12 @@ TEST(LoadText, BooksAreValidAndHashed) {
 TEST(LoadText, StripsGutenbergHeaderAndFooter) {
   const std::string body = "Chapter 1\n\nIt was a dark and stormy night.\nThe end.\n";
   const std::string text =
-      "\xEF\xBB\xBFThe Project Gutenberg eBook of Test, by Nobody\r\n\r\nThis eBook is for the use of anyone.\n\n"
+      "\xEF\xBB\xBFThe Project Gutenberg eBook of Test, by Nobody\r\n\r\nThis eBook is for the use of "
+      "anyone.\n\n"
       "*** START OF THE PROJECT GUTENBERG EBOOK TEST ***\n\n\n" +
-      body + "\n\n\n*** END OF THE PROJECT GUTENBERG EBOOK TEST ***\n\nSection 1. General Terms of Use\nlicence...\n";
+      body +
+      "\n\n\n*** END OF THE PROJECT GUTENBERG EBOOK TEST ***\n\nSection 1. General Terms of "
+      "Use\nlicence...\n";
   auto p = write_temp("pg_test.txt", text);
   auto t = load_text(p);
   EXPECT_TRUE(t.gutenberg_stripped);
@@ -112,7 +115,9 @@ TEST(LoadText, StripsGutenbergHeaderAndFooter) {
 }
 
 TEST(LoadText, OlderMarkersAndNoMarkers) {
-  auto p = write_temp("pg_old.txt", "header\n***START OF THIS PROJECT GUTENBERG EBOOK X***\nbody line\nEnd of the Project Gutenberg EBook of X\nlicence\n");
+  auto p = write_temp("pg_old.txt",
+                      "header\n***START OF THIS PROJECT GUTENBERG EBOOK X***\nbody line\nEnd of the Project "
+                      "Gutenberg EBook of X\nlicence\n");
   auto t = load_text(p);
   EXPECT_TRUE(t.gutenberg_stripped);
   EXPECT_EQ(t.body, "body line\n");
@@ -131,7 +136,8 @@ TEST(LoadText, InvalidUtf8ReportsOffset) {
   EXPECT_NE(error_of([&] { load_text(q); }).find("byte offset 2"), std::string::npos);
   auto r = write_temp("surrogate.txt", std::string("abc\xED\xA0\x80"));
   EXPECT_NE(error_of([&] { load_text(r); }).find("byte offset 3"), std::string::npos);
-  EXPECT_NE(error_of([&] { load_text("/nonexistent/text.txt"); }).find("/nonexistent/text.txt"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_text("/nonexistent/text.txt"); }).find("/nonexistent/text.txt"),
+            std::string::npos);
 }
 
 TEST(LoadText, EncodeRejectsInvalidUtf8) {
@@ -156,9 +162,12 @@ TEST(TokenIds, ParsesAndChecksVocabulary) {
   auto q = write_temp("ids_bad.txt", "1 2 x3 4");
   msg = error_of([&] { read_token_ids(q, 0); });
   EXPECT_NE(msg.find("entry 2 \"x3\""), std::string::npos) << msg;
-  EXPECT_NE(error_of([&] { read_token_ids(write_temp("ids_neg.txt", "5 -1"), 0); }).find("entry 1"), std::string::npos);
-  EXPECT_NE(error_of([&] { read_token_ids(write_temp("ids_empty.txt", " \n"), 0); }).find("no token ids"), std::string::npos);
-  EXPECT_NE(error_of([&] { read_token_ids("/nonexistent/ids.txt", 0); }).find("/nonexistent/ids.txt"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_token_ids(write_temp("ids_neg.txt", "5 -1"), 0); }).find("entry 1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { read_token_ids(write_temp("ids_empty.txt", " \n"), 0); }).find("no token ids"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { read_token_ids("/nonexistent/ids.txt", 0); }).find("/nonexistent/ids.txt"),
+            std::string::npos);
 }
 
 TEST(Sha256, KnownVectors) {
