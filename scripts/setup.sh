@@ -12,7 +12,7 @@ PACKAGES=(
   libboost-serialization-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  libpcre2-dev libsentencepiece-dev libssl-dev
+  libpcre2-dev libsentencepiece-dev libicu-dev libssl-dev
   python3 python3-matplotlib python3-numpy
   clang-format clang-tidy
 )

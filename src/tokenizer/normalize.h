@@ -1,6 +1,5 @@
 #pragma once
-// Unicode normalization forms (tables generated from Python's unicodedata, see
-// gen_unicode_tables.py). Input must be valid UTF-8.
+// Unicode normalization forms, by ICU's Normalizer2. Input must be valid UTF-8.
 #include <string>
 #include <string_view>
 
