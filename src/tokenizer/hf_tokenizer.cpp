@@ -57,23 +57,23 @@ void parse_normalizer(const json& j, const std::string& where, std::vector<NormS
       throw InputError(where + ": Sequence without a normalizers array");
     for (const auto& n : j["normalizers"]) parse_normalizer(n, where, out);
   } else if (t == "NFC" || t == "NFD" || t == "NFKC" || t == "NFKD") {
-    NormStep s{NormStep::Unicode};
+    NormStep s(NormStep::Unicode);
     s.form = t == "NFC"    ? NormalForm::NFC
              : t == "NFD"  ? NormalForm::NFD
              : t == "NFKC" ? NormalForm::NFKC
                            : NormalForm::NFKD;
     out.push_back(std::move(s));
   } else if (t == "Replace") {
-    NormStep s{NormStep::Replace};
+    NormStep s(NormStep::Replace);
     s.re = pattern_of(j.value("pattern", json()), where + ": normalizer Replace");
     s.content = get_str(j, "content");
     out.push_back(std::move(s));
   } else if (t == "Prepend") {
-    NormStep s{NormStep::Prepend};
+    NormStep s(NormStep::Prepend);
     s.content = get_str(j, "prepend");
     out.push_back(std::move(s));
   } else if (t == "Strip") {
-    NormStep s{NormStep::Strip};
+    NormStep s(NormStep::Strip);
     s.left = get_bool(j, "strip_left", true);
     s.right = get_bool(j, "strip_right", true);
     out.push_back(std::move(s));
@@ -173,7 +173,7 @@ PrependScheme metaspace_scheme(const json& j, const std::string& where) {
 }
 
 void add_split(std::vector<PreStep>& out, std::unique_ptr<Regex> re, Behavior b, bool invert) {
-  PreStep s{PreStep::Split};
+  PreStep s(PreStep::Split);
   s.re = std::move(re);
   s.behavior = b;
   s.invert = invert;
@@ -193,12 +193,12 @@ void parse_pre_tokenizer(const json& j, const std::string& where, std::vector<Pr
     add_split(out, pattern_of(j["pattern"], w), parse_behavior(j.value("behavior", json()), w),
               get_bool(j, "invert", false));
   } else if (t == "ByteLevel") {
-    PreStep s{PreStep::ByteLevel};
+    PreStep s(PreStep::ByteLevel);
     s.add_prefix_space = get_bool(j, "add_prefix_space", true);
     if (get_bool(j, "use_regex", true)) s.re = std::make_unique<Regex>(kGpt2SplitPattern, w);
     out.push_back(std::move(s));
   } else if (t == "Metaspace") {
-    PreStep s{PreStep::Metaspace};
+    PreStep s(PreStep::Metaspace);
     s.replacement = get_str(j, "replacement", kMetaspace);
     if (s.replacement.empty()) throw InputError(w + ": empty replacement");
     s.prepend = metaspace_scheme(j, w);
