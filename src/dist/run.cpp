@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <memory>
 #include <thread>
 #include <tuple>
 
+#include "dist/blacs_grid.h"
 #include "dist/scalapack_svd.h"
 #include "dist/scheduler.h"
 #include "dist/unit_compute.h"
@@ -99,13 +101,16 @@ std::string utc_now(const char* format) {
 
 // ---- collective scalapack mode ----
 // Rank 0 broadcasts one command per head: {1, L, d_h} then Q and K; {0, 0, 0} ends the loop.
+// Every rank makes the BLACS grid once, before the first command, and reuses it for all
+// heads (making a grid is itself collective and not free).
 FieldSvFn collective_field_sv(MPI_Comm comm) {
-  return [comm](std::span<const double> q, std::span<const double> k, int L, int dh) {
+  auto grid = std::make_shared<BlacsGrid>(comm);
+  return [comm, grid](std::span<const double> q, std::span<const double> k, int L, int dh) {
     int cmd[3] = {1, L, dh};
     MPI_Bcast(cmd, 3, MPI_INT, 0, comm);
     MPI_Bcast(const_cast<double*>(q.data()), L * dh, MPI_DOUBLE, 0, comm);
     MPI_Bcast(const_cast<double*>(k.data()), L * dh, MPI_DOUBLE, 0, comm);
-    return field_sv_scalapack(comm, q, k, L, dh);
+    return field_sv_scalapack(*grid, q, k, L, dh);
   };
 }
 
@@ -115,6 +120,7 @@ void end_collective(MPI_Comm comm) {
 }
 
 void collective_worker(MPI_Comm comm) {
+  const BlacsGrid grid(comm);
   std::vector<double> q, k;
   for (;;) {
     int cmd[3];
@@ -125,7 +131,7 @@ void collective_worker(MPI_Comm comm) {
     k.resize(n);
     MPI_Bcast(q.data(), static_cast<int>(n), MPI_DOUBLE, 0, comm);
     MPI_Bcast(k.data(), static_cast<int>(n), MPI_DOUBLE, 0, comm);
-    field_sv_scalapack(comm, q, k, cmd[1], cmd[2]);
+    field_sv_scalapack(grid, q, k, cmd[1], cmd[2]);
   }
 }
 
