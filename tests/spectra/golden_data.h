@@ -3,6 +3,8 @@
 // golden.json). A deliberately tiny safetensors reader (u64 header length, JSON header,
 // F64 payload) so these tests do not depend on src/io; it reads whole files into memory
 // and knows only what the goldens use.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "io/head_record.h"
 #include "test_data.h"
 
 namespace logitrank::testing {
@@ -107,6 +110,19 @@ inline std::vector<std::filesystem::path> golden_dirs() {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// Metrics against one golden.json "field" or "weight" entry: k's and numerical rank
+// exact, erank / pr / stable rank within 1e-9 relative (float64 on both sides).
+inline void expect_metrics_equal_golden(const SpectrumMetrics& m, const nlohmann::json& e) {
+  EXPECT_EQ(m.k80, e.at("k80").get<int>());
+  EXPECT_EQ(m.k90, e.at("k90").get<int>());
+  EXPECT_EQ(m.k95, e.at("k95").get<int>());
+  EXPECT_EQ(m.k99, e.at("k99").get<int>());
+  EXPECT_EQ(m.numerical_rank, e.at("numerical_rank").get<int>());
+  EXPECT_NEAR(m.erank, e.at("erank").get<double>(), 1e-9 * e.at("erank").get<double>());
+  EXPECT_NEAR(m.pr, e.at("pr").get<double>(), 1e-9 * e.at("pr").get<double>());
+  EXPECT_NEAR(m.stable_rank, e.at("stable_rank").get<double>(), 1e-9 * e.at("stable_rank").get<double>());
 }
 
 }  // namespace logitrank::testing

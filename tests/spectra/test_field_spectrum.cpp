@@ -59,15 +59,7 @@ TEST(FieldSpectrum, EveryGoldenHeadFactoredAndDense) {
         // L-value spectrum): k's and numerical rank exact, the rest 1e-9 relative.
         const auto m = ls::compute_metrics(fact);
         const auto& e = g.head_json(l, h).at("field");
-        EXPECT_EQ(m.k80, e.at("k80").get<int>());
-        EXPECT_EQ(m.k90, e.at("k90").get<int>());
-        EXPECT_EQ(m.k95, e.at("k95").get<int>());
-        EXPECT_EQ(m.k99, e.at("k99").get<int>());
-        EXPECT_EQ(m.numerical_rank, e.at("numerical_rank").get<int>());
-        EXPECT_NEAR(m.erank, e.at("erank").get<double>(), 1e-9 * e.at("erank").get<double>());
-        EXPECT_NEAR(m.pr, e.at("pr").get<double>(), 1e-9 * e.at("pr").get<double>());
-        EXPECT_NEAR(m.stable_rank, e.at("stable_rank").get<double>(),
-                    1e-9 * e.at("stable_rank").get<double>());
+        logitrank::testing::expect_metrics_equal_golden(m, e);
         ++heads;
       }
     std::printf(
