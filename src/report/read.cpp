@@ -97,20 +97,33 @@ void check_width(const csv::Record& rec, std::size_t n, const fs::path& file) {
         fmt::format("{}: line {}: {} fields, expected {}", file.string(), rec.line, rec.fields.size(), n));
 }
 
-}  // namespace
-
-std::vector<HeadRow> parse_heads_csv(const std::string& text, const fs::path& file) {
-  auto recs = parse_csv(text, file);
-  check_header(recs, kHeadsHeader, file);
-  const auto names = split_header(kHeadsHeader);
-  std::vector<HeadRow> rows;
+// Parses a CSV whose first line must be exactly `header`; every later line must have as many
+// fields, and `fill(cursor, row)` reads one of them into a Row. Errors name file and line.
+template <class Row, class Fill>
+std::vector<Row> parse_table(const std::string& text, const fs::path& file, const char* header, Fill fill) {
+  const auto recs = parse_csv(text, file);
+  check_header(recs, header, file);
+  const auto names = split_header(header);
+  std::vector<Row> rows;
+  rows.reserve(recs.size() - 1);
   for (std::size_t i = 1; i < recs.size(); ++i) {
     const csv::Record& rec = recs[i];
     check_width(rec, names.size(), file);
-    Cursor c{file, rec, names};
-    HeadRow r;
+    const Cursor c{file, rec, names};
+    Row r;
     r.model = rec.fields[0];
     r.text = rec.fields[1];
+    fill(c, r);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::vector<HeadRow> parse_heads_csv(const std::string& text, const fs::path& file) {
+  return parse_table<HeadRow>(text, file, kHeadsHeader, [](const Cursor& c, HeadRow& r) {
+    const csv::Record& rec = c.rec;
     if (r.model.empty()) c.fail(0, "empty model name:");
     r.window = c.int_at(2);
     r.layer = c.int_at(3);
@@ -142,23 +155,11 @@ std::vector<HeadRow> parse_heads_csv(const std::string& text, const fs::path& fi
     }
     r.erank_gap = c.opt_double_at(23);
     r.k90_gap = c.opt_double_at(24);
-    rows.push_back(std::move(r));
-  }
-  return rows;
+  });
 }
 
 std::vector<SoftmaxRow> parse_softmax_csv(const std::string& text, const fs::path& file) {
-  auto recs = parse_csv(text, file);
-  check_header(recs, kSoftmaxHeader, file);
-  const auto names = split_header(kSoftmaxHeader);
-  std::vector<SoftmaxRow> rows;
-  for (std::size_t i = 1; i < recs.size(); ++i) {
-    const csv::Record& rec = recs[i];
-    check_width(rec, names.size(), file);
-    Cursor c{file, rec, names};
-    SoftmaxRow r;
-    r.model = rec.fields[0];
-    r.text = rec.fields[1];
+  return parse_table<SoftmaxRow>(text, file, kSoftmaxHeader, [](const Cursor& c, SoftmaxRow& r) {
     r.window = c.int_at(2);
     r.layer = c.int_at(3);
     r.head = c.int_at(4);
@@ -166,9 +167,7 @@ std::vector<SoftmaxRow> parse_softmax_csv(const std::string& text, const fs::pat
     r.point.tv_full = c.double_at(6);
     r.point.tv_causal = c.double_at(7);
     r.point.bound_full = c.double_at(8);
-    rows.push_back(std::move(r));
-  }
-  return rows;
+  });
 }
 
 ResultFolder read_results_folder(const fs::path& dir) {
