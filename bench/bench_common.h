@@ -9,11 +9,22 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "model/make_checkpoint.h"
 
 namespace logitrank::bench {
+
+// A rows x cols matrix of standard normal values, row-major, reproducible from `seed`.
+inline std::vector<double> random_matrix(int rows, int cols, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<double> dist(0.0, 1.0);
+  std::vector<double> m(static_cast<std::size_t>(rows) * cols);
+  for (double& v : m) v = dist(gen);
+  return m;
+}
 
 inline double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -15,19 +15,12 @@
 #include <random>
 #include <vector>
 
+#include "bench_common.h"
 #include "dist/blacs_grid.h"
 #include "dist/scalapack_svd.h"
 #include "spectra/field_spectrum.h"
 
 namespace {
-
-std::vector<double> random_matrix(int rows, int cols, unsigned seed) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<double> dist(0.0, 1.0);
-  std::vector<double> m(static_cast<std::size_t>(rows) * cols);
-  for (double& v : m) v = dist(gen);
-  return m;
-}
 
 // CPU seconds (user + system) this process has used so far.
 double cpu_seconds() {
@@ -56,7 +49,8 @@ int main(int argc, char** argv) {
       std::printf("ranks %d (grid %d x %d), block %d, d_h %d\n%6s %12s %18s %14s\n", size, grid.rows(),
                   grid.cols(), block, dh, "L", "pdgesvd [s]", "max cpu/rank [s]", "max rel diff");
     for (int L : lengths) {
-      const auto q = random_matrix(L, dh, 3000u + L), k = random_matrix(L, dh, 4000u + L);
+      const auto q = logitrank::bench::random_matrix(L, dh, 3000u + L),
+                 k = logitrank::bench::random_matrix(L, dh, 4000u + L);
       MPI_Barrier(MPI_COMM_WORLD);
       const double t0 = MPI_Wtime(), c0 = cpu_seconds();
       const auto sv = logitrank::dist::field_sv_scalapack(grid, q, k, L, dh, block);

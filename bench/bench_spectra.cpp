@@ -10,17 +10,10 @@
 #include <random>
 #include <vector>
 
+#include "bench_common.h"
 #include "spectra/field_spectrum.h"
 
 namespace {
-
-std::vector<double> random_matrix(int rows, int cols, unsigned seed) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<double> dist(0.0, 1.0);
-  std::vector<double> m(static_cast<std::size_t>(rows) * cols);
-  for (double& v : m) v = dist(gen);
-  return m;
-}
 
 template <class F>
 double seconds(F&& f) {
@@ -38,7 +31,8 @@ int main(int argc, char** argv) {
               "max rel diff");
   for (int dh : {64, 128})
     for (int L : {512, 1024, 2048, 4096}) {
-      const auto q = random_matrix(L, dh, 1000u + L + dh), k = random_matrix(L, dh, 2000u + L + dh);
+      const auto q = logitrank::bench::random_matrix(L, dh, 1000u + L + dh),
+                 k = logitrank::bench::random_matrix(L, dh, 2000u + L + dh);
       std::vector<double> fact;
       double t_fact = INFINITY;
       for (int r = 0; r < repeats; ++r)
